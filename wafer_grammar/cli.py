@@ -1,0 +1,4 @@
+"""The ``wafer-grammar`` command."""
+
+def main() -> int:
+    return 0
