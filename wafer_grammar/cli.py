@@ -1,4 +1,179 @@
-"""The ``wafer-grammar`` command."""
+"""The ``wafer-grammar`` command: check, fmt and accepts grammars (more commands register here).
 
-def main() -> int:
-    return 0
+Exit codes: 0 success; 1 the check found errors or the text was rejected;
+2 the command could not run (unreadable file, invalid grammar for ``accepts``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from wafer_grammar.ebnf.diagnostics import Diagnostic
+from wafer_grammar.ebnf.grammar import Grammar
+from wafer_grammar.errors import GrammarError, OutputMismatch, WaferGrammarError
+
+EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+PROFILES = ("gbnf", "xgrammar-0.1", "xgrammar-0.2")
+
+
+class CommandError(Exception):
+    """A problem that ends the command with exit code 2 and a one-line message."""
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CommandError(f"cannot read {path}: {reason}") from exc
+
+
+def _diagnostics_for(path: str, args: argparse.Namespace) -> tuple[str, list[Diagnostic]]:
+    text = _read(path)
+    try:
+        grammar = Grammar.from_ebnf(text, root=args.root)
+    except GrammarError as exc:
+        return text, exc.diagnostics
+    return text, grammar.check(profile=args.profile)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    failed = False
+    report: list[dict[str, object]] = []
+    for path in args.files:
+        text, diagnostics = _diagnostics_for(path, args)
+        for diag in diagnostics:
+            if diag.severity == "error" or (args.strict and diag.severity == "warning"):
+                failed = True
+            if args.json:
+                report.append({"file": path, **diag.to_dict()})
+            else:
+                print(diag.render(text, filename=path))
+        if not args.json and not diagnostics and not args.quiet:
+            print(f"{path}: ok")
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def _load_grammar(path: str, root: str) -> Grammar:
+    text = _read(path)
+    try:
+        return Grammar.from_ebnf(text, root=root)
+    except GrammarError as exc:
+        rendered = "\n".join(d.render(text, filename=path) for d in exc.diagnostics)
+        raise CommandError(f"{path} is not a valid grammar:\n{rendered}") from exc
+
+
+def cmd_accepts(args: argparse.Namespace) -> int:
+    if (args.text is None) == (args.input is None):
+        raise CommandError("give the text to test either as an argument or with --input PATH")
+    text = args.text if args.text is not None else _read(args.input)
+    grammar = _load_grammar(args.grammar, args.root)
+    if grammar.accepts(text):
+        if not args.quiet:
+            print("accepted")
+        return EXIT_OK
+    try:
+        grammar.parse(text)
+    except OutputMismatch as exc:
+        print(f"rejected: {exc}", file=sys.stderr)
+    else:  # pragma: no cover - accepts() and parse() share one engine
+        print("rejected", file=sys.stderr)
+    return EXIT_FAIL
+
+
+def cmd_fmt(args: argparse.Namespace) -> int:
+    status = EXIT_OK
+    for path in args.files:
+        grammar = _load_grammar(path, args.root)
+        canonical = grammar.to_ebnf()
+        source = grammar.source or ""
+        if args.check:
+            if source != canonical:
+                print(f"{path}: not in canonical form")
+                status = EXIT_FAIL
+        elif args.write:
+            if source != canonical:
+                if "#" in source and _has_comments(source):
+                    raise CommandError(
+                        f"{path} has comments, which the canonical form drops; "
+                        "run without --write to see the result, or remove them first"
+                    )
+                Path(path).write_text(canonical, encoding="utf-8")
+                print(f"{path}: reformatted")
+        else:
+            sys.stdout.write(canonical)
+    return status
+
+
+def _has_comments(source: str) -> bool:
+    from wafer_grammar.ebnf.lexer import Lexer
+
+    lexer = Lexer(source)
+    lexer.tokenize()
+    return lexer.comments > 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wafer-grammar",
+        description="Grammar-constrained, token-level work against Wafer's LLM API.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = sub.add_parser("check", help="validate and lint grammar files")
+    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("--root", default="root", help="entry rule name (default: root)")
+    check.add_argument("--profile", choices=PROFILES, help="warn about features beyond this dialect")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
+    check.add_argument("--json", action="store_true", help="print diagnostics as JSON")
+    check.add_argument("-q", "--quiet", action="store_true", help="print nothing for clean files")
+    check.set_defaults(func=cmd_check)
+
+    accepts = sub.add_parser("accepts", help="test whether a text is in a grammar's language")
+    accepts.add_argument("grammar", metavar="FILE")
+    accepts.add_argument("text", nargs="?", metavar="TEXT")
+    accepts.add_argument("--input", metavar="PATH", help="read the text from a file")
+    accepts.add_argument("--root", default="root", help="entry rule name (default: root)")
+    accepts.add_argument("-q", "--quiet", action="store_true", help="no output on acceptance")
+    accepts.set_defaults(func=cmd_accepts)
+
+    fmt = sub.add_parser("fmt", help="print grammars in canonical form")
+    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt.add_argument("--root", default="root", help="entry rule name (default: root)")
+    mode = fmt.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="rewrite files in place")
+    mode.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
+    fmt.set_defaults(func=cmd_fmt)
+
+    for register in _plugins():
+        register(sub)
+    return parser
+
+
+def _plugins() -> list:  # type: ignore[type-arg]
+    """Subcommand groups that live with their layers (imported lazily inside them)."""
+    return []
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``wafer-grammar`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except CommandError as exc:
+        print(f"wafer-grammar: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except WaferGrammarError as exc:
+        print(f"wafer-grammar: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The grammar layer: XGrammar-dialect EBNF parsed, checked, rendered and accepted (pure)."""

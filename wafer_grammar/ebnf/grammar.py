@@ -1,0 +1,129 @@
+"""The :class:`Grammar` users hold: parsed, checked, rendered and able to judge text."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from os import PathLike
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from wafer_grammar.ebnf.parser import parse_ebnf
+from wafer_grammar.ebnf.render import render_ebnf
+from wafer_grammar.ebnf.syntax import GrammarAST, Rule
+
+if TYPE_CHECKING:
+    from lark import Tree
+
+    from wafer_grammar.ebnf.acceptor import Acceptor
+    from wafer_grammar.ebnf.diagnostics import Diagnostic
+
+
+class Grammar:
+    """An XGrammar-dialect EBNF grammar that XGrammar would accept.
+
+    Build one with :meth:`from_ebnf`, :meth:`from_file` or the builder in
+    :mod:`wafer_grammar.ebnf.build`. Grammars compare by structure: two texts
+    that differ only in layout, comments or escape spelling are equal.
+    """
+
+    def __init__(self, ast: GrammarAST, *, source: str | None = None, path: str | None = None):
+        self.ast = ast
+        self.source = source
+        self.path = path
+
+    # -- construction ----------------------------------------------------------
+    @classmethod
+    def from_ebnf(cls, text: str, *, root: str = "root") -> Grammar:
+        """Parse EBNF text.
+
+        Raises:
+            GrammarSyntaxError: the text does not parse; ``.diagnostics`` lists every error.
+            GrammarError: it parses but XGrammar would refuse it (undefined or
+                duplicate rules, missing root, bad options or macro arguments).
+        """
+        return cls(parse_ebnf(text, root=root), source=text)
+
+    @classmethod
+    def from_file(cls, path: str | PathLike[str], *, root: str = "root") -> Grammar:
+        """Read and parse a grammar file (UTF-8)."""
+        text = Path(path).read_text(encoding="utf-8")
+        return cls(parse_ebnf(text, root=root), source=text, path=str(path))
+
+    # -- views -----------------------------------------------------------------
+    @property
+    def root(self) -> str:
+        """The name of the entry rule."""
+        return self.ast.root
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """Rules by name, in source order."""
+        return self.ast.rule_map()
+
+    def to_ebnf(self) -> str:
+        """Canonical text: the same grammar always gives the same bytes."""
+        return render_ebnf(self.ast)
+
+    def __str__(self) -> str:
+        return self.to_ebnf()
+
+    def __repr__(self) -> str:
+        names = ", ".join(rule.name for rule in self.ast.rules[:5])
+        more = ", ..." if len(self.ast.rules) > 5 else ""
+        return f"<Grammar root={self.root!r} rules=[{names}{more}]>"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Grammar) and self.ast == other.ast
+
+    def __hash__(self) -> int:
+        return hash(self.ast)
+
+    # -- analysis --------------------------------------------------------------
+    def check(self, *, profile: str | None = None) -> list[Diagnostic]:
+        """Semantic lint beyond XGrammar's own errors (unused rules, traps, ...).
+
+        ``profile`` ("gbnf", "xgrammar-0.1", "xgrammar-0.2") also warns about
+        features a server with that dialect version would refuse.
+        """
+        from wafer_grammar.ebnf.lint import lint
+
+        return lint(self.ast, profile=profile)
+
+    def finite_language(self, limit: int = 10_000) -> list[str] | None:
+        """Every string of the language, sorted, when it is finite and at most ``limit``."""
+        from wafer_grammar.ebnf.analysis import finite_language
+
+        return finite_language(self.ast, limit=limit)
+
+    # -- acceptance ------------------------------------------------------------
+    @cached_property
+    def _acceptor(self) -> Acceptor:
+        from wafer_grammar.ebnf.acceptor import Acceptor
+
+        return Acceptor(self.ast)
+
+    def accepts(self, text: str) -> bool:
+        """Whether ``text`` is a complete member of the language.
+
+        Raises:
+            TextUnjudgeable: the grammar uses token-level macros (``Token`` ...).
+        """
+        return self._acceptor.accepts(text)
+
+    def parse(self, text: str) -> Tree:
+        """A lark parse tree of ``text``.
+
+        Raises:
+            OutputMismatch: ``text`` is not in the language (with offset,
+                line/column, a caret and what was expected).
+            TextUnjudgeable: the grammar uses token-level macros.
+        """
+        return self._acceptor.parse(text)
+
+    def is_prefix(self, text: str) -> bool:
+        """Whether ``text`` can be extended to a member of the language."""
+        return self._acceptor.is_prefix(text)
+
+    def to_lark(self) -> str:
+        """The lark grammar used for acceptance."""
+        return self._acceptor.to_lark()

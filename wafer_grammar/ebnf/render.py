@@ -1,0 +1,146 @@
+"""AST -> canonical EBNF text.
+
+Deterministic: the same grammar always renders to the same bytes, because the
+server caches compiled grammars by their exact text. One rule per line in the
+grammar's own order, single spaces between elements, parentheses only where
+precedence needs them, and one spelling per character (printable characters
+raw, the rest escaped).
+"""
+
+from __future__ import annotations
+
+from wafer_grammar.ebnf.syntax import (
+    CharClass,
+    Choice,
+    Expr,
+    GrammarAST,
+    Literal,
+    MacroCall,
+    MacroInt,
+    MacroName,
+    MacroString,
+    MacroTuple,
+    MacroValue,
+    OptionValue,
+    Repeat,
+    Rule,
+    RuleOption,
+    RuleRef,
+    Sequence,
+)
+
+_STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_CLASS_ESCAPES = {
+    "\\": "\\\\", "]": "\\]", "[": "\\[", "-": "\\-", "^": "\\^",
+    "\n": "\\n", "\r": "\\r", "\t": "\\t",
+}  # fmt: skip
+
+
+def _escape_code_point(cp: int) -> str:
+    # Fixed-width escapes only: \x takes every hex digit that follows it.
+    if cp < 0x10000:
+        return f"\\u{cp:04X}"
+    return f"\\U{cp:08X}"
+
+
+def _char(ch: str, table: dict[str, str]) -> str:
+    if ch in table:
+        return table[ch]
+    if ch.isprintable() and not ("\ud800" <= ch <= "\udfff"):
+        return ch
+    return _escape_code_point(ord(ch))
+
+
+def render_string(value: str) -> str:
+    """A double-quoted EBNF string literal for ``value``."""
+    return '"' + "".join(_char(ch, _STRING_ESCAPES) for ch in value) + '"'
+
+
+def render_class(node: CharClass) -> str:
+    parts = []
+    for low, high in node.ranges:
+        first = _char(chr(low), _CLASS_ESCAPES)
+        parts.append(first if low == high else f"{first}-{_char(chr(high), _CLASS_ESCAPES)}")
+    return "[" + ("^" if node.negated else "") + "".join(parts) + "]"
+
+
+def _suffix(node: Repeat) -> str:
+    lo, hi = node.min, node.max
+    if (lo, hi) == (0, 1):
+        return "?"
+    if (lo, hi) == (0, None):
+        return "*"
+    if (lo, hi) == (1, None):
+        return "+"
+    if hi is None:
+        return f"{{{lo},}}"
+    if lo == hi:
+        return f"{{{lo}}}"
+    return f"{{{lo},{hi}}}"
+
+
+def render_macro_value(value: MacroValue) -> str:
+    if isinstance(value, MacroString):
+        return render_string(value.value)
+    if isinstance(value, MacroInt):
+        return str(value.value)
+    if isinstance(value, MacroName):
+        return value.name
+    inner = ", ".join(render_macro_value(item) for item in value.items)
+    return f"({inner},)" if len(value.items) == 1 else f"({inner})"
+
+
+def render_expr(node: Expr) -> str:
+    """One expression, parenthesised only where precedence requires it."""
+    if isinstance(node, Literal):
+        return render_string(node.value)
+    if isinstance(node, CharClass):
+        return render_class(node)
+    if isinstance(node, RuleRef):
+        return node.name
+    if isinstance(node, Choice):
+        return " | ".join(render_expr(alt) for alt in node.alternatives)
+    if isinstance(node, Sequence):
+        return " ".join(
+            f"({render_expr(item)})" if isinstance(item, (Choice, Sequence)) else render_expr(item)
+            for item in node.items
+        )
+    if isinstance(node, Repeat):
+        inner = render_expr(node.item)
+        if isinstance(node.item, (Choice, Sequence, Repeat)):
+            inner = f"({inner})"
+        return inner + _suffix(node)
+    args = [render_macro_value(arg) for arg in node.args]
+    args += [f"{key}={render_macro_value(value)}" for key, value in node.kwargs]
+    return f"{node.name}({', '.join(args)})"
+
+
+def _option_value(value: OptionValue) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+def render_option(option: RuleOption) -> str:
+    if option.value is None:
+        return option.name
+    return f"{option.name}={_option_value(option.value)}"
+
+
+def render_rule(rule: Rule) -> str:
+    """``name[options] ::= body (= lookahead)``."""
+    head = rule.name
+    if rule.options:
+        head += "[" + ", ".join(render_option(opt) for opt in rule.options) + "]"
+    body = render_expr(rule.body)
+    if rule.lookahead is not None:
+        look = render_expr(rule.lookahead)
+        if isinstance(rule.lookahead, Choice):
+            look = f"({look})"
+        body += f" (= {look})"
+    return f"{head} ::= {body}"
+
+
+def render_ebnf(ast: GrammarAST) -> str:
+    """The canonical text of a whole grammar, one rule per line, ending in a newline."""
+    return "".join(render_rule(rule) + "\n" for rule in ast.rules)

@@ -1,0 +1,233 @@
+"""The grammar AST: immutable nodes, compared by structure (source spans are ignored).
+
+Every expression node is a frozen dataclass. ``span`` records where the node was
+written (for diagnostics) and takes no part in equality or hashing, so a grammar
+parsed from its canonical rendering equals the original.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source region; lines and columns are 1-based, columns count code points."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    offset: int = 0
+    end_offset: int = 0
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, repr=False)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Literal:
+    """An exact string; ``""`` is the empty string."""
+
+    value: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class CharClass:
+    """One code point from ``ranges`` (inclusive ``(low, high)`` pairs), or not in them."""
+
+    ranges: tuple[tuple[int, int], ...]
+    negated: bool = False
+    span: Span | None = _span()
+
+    def contains(self, char: str) -> bool:
+        cp = ord(char)
+        inside = any(lo <= cp <= hi for lo, hi in self.ranges)
+        return inside != self.negated
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """A reference to the rule ``name``."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """``items`` one after another (at least two)."""
+
+    items: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One of ``alternatives`` (at least two)."""
+
+    alternatives: tuple[Expr, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``item`` between ``min`` and ``max`` times (``max=None``: unbounded).
+
+    ``?`` is (0, 1), ``*`` is (0, None), ``+`` is (1, None).
+    """
+
+    item: Expr
+    min: int
+    max: int | None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class MacroString:
+    """A string argument of a macro call."""
+
+    value: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class MacroName:
+    """A bare name argument of a macro call: a rule name or ``true``/``false``."""
+
+    name: str
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class MacroTuple:
+    """A parenthesised tuple argument ``( ... )``."""
+
+    items: tuple[MacroValue, ...]
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class MacroInt:
+    """An integer argument."""
+
+    value: int
+    span: Span | None = _span()
+
+
+MacroValue = Union[MacroString, MacroName, MacroTuple, MacroInt]
+
+
+@dataclass(frozen=True)
+class MacroCall:
+    """``Name(arg, ..., key=value, ...)``: Regex, Substring, TagDispatch, Token, ..."""
+
+    name: str
+    args: tuple[MacroValue, ...] = ()
+    kwargs: tuple[tuple[str, MacroValue], ...] = ()
+    span: Span | None = _span()
+
+    def kwarg(self, key: str) -> MacroValue | None:
+        for name, value in self.kwargs:
+            if name == key:
+                return value
+        return None
+
+
+Expr = Union[Literal, CharClass, RuleRef, Sequence, Choice, Repeat, MacroCall]
+
+OptionValue = Union[str, int, float, bool, None]
+
+
+@dataclass(frozen=True)
+class RuleOption:
+    """``name`` or ``name=value`` inside ``rule[...]``; ``value`` None for a bare flag."""
+
+    name: str
+    value: OptionValue = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``name[options] ::= body (= lookahead)``."""
+
+    name: str
+    body: Expr
+    lookahead: Expr | None = None
+    options: tuple[RuleOption, ...] = ()
+    span: Span | None = _span()
+
+    def option(self, name: str) -> RuleOption | None:
+        for opt in self.options:
+            if opt.name == name:
+                return opt
+        return None
+
+
+@dataclass(frozen=True)
+class GrammarAST:
+    """All rules in source order and the name of the entry rule."""
+
+    rules: tuple[Rule, ...]
+    root: str = "root"
+
+    def rule_map(self) -> dict[str, Rule]:
+        return {rule.name: rule for rule in self.rules}
+
+
+TOKEN_LEVEL_MACROS = frozenset({"Token", "ExcludeToken", "TokenTagDispatch"})
+TEXT_MACROS = frozenset({"Regex", "Substring", "TagDispatch"})
+KNOWN_MACROS = TOKEN_LEVEL_MACROS | TEXT_MACROS
+
+
+def children(expr: Expr) -> tuple[Expr, ...]:
+    """The direct sub-expressions of ``expr`` (macro rule arguments are not expressions)."""
+    if isinstance(expr, Sequence):
+        return expr.items
+    if isinstance(expr, Choice):
+        return expr.alternatives
+    if isinstance(expr, Repeat):
+        return (expr.item,)
+    return ()
+
+
+def walk(expr: Expr) -> list[Expr]:
+    """``expr`` and all its descendants, pre-order."""
+    out: list[Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(children(node)))
+    return out
+
+
+def macro_rule_refs(call: MacroCall) -> list[MacroName]:
+    """Names inside a macro call that refer to rules (TagDispatch targets)."""
+    found: list[MacroName] = []
+
+    def visit(value: MacroValue) -> None:
+        if isinstance(value, MacroName) and value.name not in ("true", "false"):
+            found.append(value)
+        elif isinstance(value, MacroTuple):
+            for item in value.items:
+                visit(item)
+
+    for arg in call.args:
+        visit(arg)
+    return found
+
+
+def references(expr: Expr) -> list[str]:
+    """Names of all rules that ``expr`` refers to, macro targets included, in order."""
+    names: list[str] = []
+    for node in walk(expr):
+        if isinstance(node, RuleRef):
+            names.append(node.name)
+        elif isinstance(node, MacroCall):
+            names.extend(n.name for n in macro_rule_refs(node))
+    return names
