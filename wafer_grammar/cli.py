@@ -9,8 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.grammar import Grammar
@@ -129,7 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate and lint grammar files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--root", default="root", help="entry rule name (default: root)")
-    check.add_argument("--profile", choices=PROFILES, help="warn about features beyond this dialect")
+    check.add_argument(
+        "--profile", choices=PROFILES, help="warn about features beyond this dialect"
+    )
     check.add_argument("--strict", action="store_true", help="exit 1 on warnings too")
     check.add_argument("--json", action="store_true", help="print diagnostics as JSON")
     check.add_argument("-q", "--quiet", action="store_true", help="print nothing for clean files")
@@ -156,9 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _plugins() -> list:  # type: ignore[type-arg]
-    """Subcommand groups that live with their layers (imported lazily inside them)."""
-    return []
+def _plugins() -> list[Callable[[argparse._SubParsersAction[Any]], None]]:
+    """Subcommand groups that live with their layers (heavy imports stay inside them)."""
+    from wafer_grammar.tokenize.cli import register as register_tokenize
+
+    return [register_tokenize]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,11 +6,14 @@
      ├── GrammarError (ValueError)          .diagnostics: the grammar is not valid
      │    └── GrammarSyntaxError            .diagnostics: it does not even parse
      ├── TextUnjudgeable (ValueError)       a token-level macro cannot be judged on text
-     ├── OutputMismatch (ValueError)        .offset .line .column .expected: text not in the language
+     ├── OutputMismatch (ValueError)        .offset .line .column .expected: not in the language
      ├── TokenizerError                     loading or using a tokenizer failed
      │    ├── TokenizerNotFound (LookupError)
-     │    └── ChatTemplateMissing (ValueError)
-     └── ContextLengthExceeded (ValueError) .prompt_tokens .max_tokens .max_model_len
+     │    ├── ChatTemplateMissing (ValueError)
+     │    ├── ThinkingUnsupported (ValueError)  the model cannot switch reasoning that way
+     │    └── RegistryError (ValueError)        a model registry file or entry is malformed
+     ├── ContextLengthExceeded (ValueError) .prompt_tokens .max_tokens .max_model_len
+     └── LanguageNotFinite (ValueError)     a grammar's language is infinite or too large to list
 
 Foreign errors (lark, httpx, tokenizers, XGrammar) are translated at the boundary
 with ``raise ... from exc``; users only ever catch these.
@@ -102,6 +105,14 @@ class ChatTemplateMissing(TokenizerError, ValueError):
     """The tokenizer has no chat template and none was supplied."""
 
 
+class ThinkingUnsupported(TokenizerError, ValueError):
+    """``thinking`` was asked of a model whose template cannot honour it."""
+
+
+class RegistryError(TokenizerError, ValueError):
+    """A model registry file or entry is malformed; the message names the field."""
+
+
 class ContextLengthExceeded(WaferGrammarError, ValueError):
     """The prompt plus ``max_tokens`` does not fit the model's context window."""
 
@@ -114,3 +125,7 @@ class ContextLengthExceeded(WaferGrammarError, ValueError):
             f"model's context of {max_model_len} tokens by "
             f"{prompt_tokens + max_tokens - max_model_len}; shorten the prompt or lower max_tokens"
         )
+
+
+class LanguageNotFinite(WaferGrammarError, ValueError):
+    """The grammar's language is infinite (or larger than the listing limit)."""

@@ -63,7 +63,8 @@ class Diagnostic:
     def render(self, source: str | None = None, filename: str | None = None) -> str:
         """The headline, then (given the source) the line and a caret under the spot."""
         if filename is None:
-            out = f"line {self.line}, column {self.column}: {self.severity}[{self.code}]: {self.message}"
+            where = f"line {self.line}, column {self.column}"
+            out = f"{where}: {self.severity}[{self.code}]: {self.message}"
         else:
             out = self.headline(filename)
         snippet = caret_snippet(source, self.line, self.column, self.end_line, self.end_column)

@@ -12,7 +12,7 @@ from wafer_grammar.ebnf.render import render_ebnf
 from wafer_grammar.ebnf.syntax import GrammarAST, Rule
 
 if TYPE_CHECKING:
-    from lark import Tree
+    from lark import Token, Tree
 
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
@@ -110,7 +110,7 @@ class Grammar:
         """
         return self._acceptor.accepts(text)
 
-    def parse(self, text: str) -> Tree:
+    def parse(self, text: str) -> Tree[Token]:
         """A lark parse tree of ``text``.
 
         Raises:

@@ -92,10 +92,7 @@ _KNOWN_OPTIONS = ("max_chars", "max_tokens", "capture", "lazy", "temperature")
 def is_name_char(ch: str, first: bool = False) -> bool:
     """Rule-name characters: ASCII letters, ``_``, ``-``, ``.``, and digits after the first."""
     return (
-        ch in "_-."
-        or ("a" <= ch <= "z")
-        or ("A" <= ch <= "Z")
-        or (not first and "0" <= ch <= "9")
+        ch in "_-." or ("a" <= ch <= "z") or ("A" <= ch <= "Z") or (not first and "0" <= ch <= "9")
     )
 
 
@@ -189,13 +186,15 @@ class Lexer:
             return self.string(start)
         if ch == "'":
             # Lex it as a string anyway so one mistake gives one error.
-            self.error("E101", "strings are written in double quotes, not single quotes", self.point())
+            self.error(
+                "E101", "strings are written in double quotes, not single quotes", self.point()
+            )
             return self.string(start, quote="'")
         if ch == "[":
             return self.char_class(start)
         if is_name_char(ch, first=True):
             return self.identifier(start)
-        if ch.isdigit():
+        if "0" <= ch <= "9":  # not str.isdigit(): that admits non-ASCII digits
             return self.integer(start)
         hint = "strings use double quotes" if ch == "'" else None
         self.error("E101", f"unexpected character {ch!r}", self.point(), hint)
@@ -275,7 +274,9 @@ class Lexer:
                     at,
                     hint="close the class with ] on the same line; write a newline as \\n",
                 )
-                return Token(T.CHARCLASS, self.text[start[0] : self.pos], self.span_from(start), None)
+                return Token(
+                    T.CHARCLASS, self.text[start[0] : self.pos], self.span_from(start), None
+                )
             if ch == "-":
                 items.append((ord("-"), True, at))
                 self.advance()
@@ -339,19 +340,17 @@ class Lexer:
     def integer(self, start: tuple[int, int, int]) -> Token:
         num = 0
         too_big = False
-        while self.peek().isdigit() and self.peek().isascii():
+        while "0" <= self.peek() <= "9" and self.peek():
             num = num * 10 + int(self.peek())
             self.advance()
             if num > MAX_INTEGER:
                 too_big = True
         span = self.span_from(start)
+        lexeme = self.text[start[0] : self.pos]
         if too_big:
-            self.error(
-                "E107",
-                f"integer {self.text[start[0] : self.pos]} is too large (the maximum is {MAX_INTEGER})",
-                span,
-            )
-        return Token(T.INT, self.text[start[0] : self.pos], span, num)
+            message = f"integer {lexeme} is too large (the maximum is {MAX_INTEGER})"
+            self.error("E107", message, span)
+        return Token(T.INT, lexeme, span, num)
 
     def identifier(self, start: tuple[int, int, int]) -> Token:
         first = True
@@ -445,8 +444,11 @@ class Lexer:
         if name == "capture":
             if not eq:
                 return name, None
-            if len(value) < 2 or value[0] != '"' or value[-1] != '"' or any(
-                c in value[1:-1] for c in '"\\\n\r'
+            if (
+                len(value) < 2
+                or value[0] != '"'
+                or value[-1] != '"'
+                or any(c in value[1:-1] for c in '"\\\n\r')
             ):
                 self.error(
                     "E301",
@@ -495,6 +497,10 @@ def _show_cp(cp: int) -> str:
 
 def _bad_escape_message(letter: str, where: str) -> str:
     if letter in ("x", "u", "U"):
-        need = {"x": "at least one hex digit", "u": "exactly 4 hex digits", "U": "exactly 8 hex digits"}
+        need = {
+            "x": "at least one hex digit",
+            "u": "exactly 4 hex digits",
+            "U": "exactly 8 hex digits",
+        }
         return f"invalid escape sequence in {where}: '\\{letter}' needs {need[letter]}"
     return f"invalid escape sequence '\\{letter}' in {where}"

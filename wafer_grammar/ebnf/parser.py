@@ -29,6 +29,7 @@ E302  rule defined more than once
 E303  rule not defined
 E304  root rule not found
 E305  invalid macro call
+E306  ``Regex`` pattern XGrammar cannot compile (found when the grammar is used)
 ====  ==============================================================
 """
 
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from typing import cast
 
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.lexer import MAX_CODE_POINT, Lexer, T, Token
@@ -63,7 +65,7 @@ from wafer_grammar.errors import GrammarError, GrammarSyntaxError
 
 #: XGrammar's ``max_nest_layer``: parenthesised groups nested deeper are refused.
 MAX_NESTING = 1000
-_REGEX_FLAGS = frozenset("is")
+_REGEX_FLAGS = frozenset("isu")
 
 
 class _Abort(Exception):
@@ -79,7 +81,9 @@ def _describe(token: Token) -> str:
 def _join(start: Span | None, end: Span | None) -> Span | None:
     if start is None or end is None:
         return start or end
-    return Span(start.line, start.column, end.end_line, end.end_column, start.offset, end.end_offset)
+    return Span(
+        start.line, start.column, end.end_line, end.end_column, start.offset, end.end_offset
+    )
 
 
 class Parser:
@@ -106,9 +110,7 @@ class Parser:
         self.pos = min(self.pos + 1, len(self.tokens) - 1)
         return token
 
-    def error(
-        self, code: str, message: str, span: Span | None, hint: str | None = None
-    ) -> None:
+    def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
         self.diagnostics.append(
             Diagnostic.at(code, "error", message, span, rule=self.rule_name or None, hint=hint)
         )
@@ -136,17 +138,17 @@ class Parser:
         self.rule_name = ""
         self.check_names()
         if self.root not in self.defined:
-            last = self.tokens[-1].span if self.text.strip() else None
             self.error(
                 "E304",
                 f'the root rule "{self.root}" is not defined',
-                Span(1, 1, 1, 1) if last is None else Span(1, 1, 1, 1),
+                Span(1, 1, 1, 1),
                 hint=f'add a rule "{self.root} ::= ..." or choose another root',
             )
         return GrammarAST(tuple(rules), self.root)
 
     def mark_rule_names(self) -> None:
         """Turn each name before ``::=`` into a RULE_NAME, checking XGrammar's placement rules."""
+        dropped: set[int] = set()
         for i, token in enumerate(self.tokens):
             if token.type is not T.ASSIGN:
                 continue
@@ -157,8 +159,19 @@ class Parser:
                     "'::=' must follow a rule name"
                     + (f", not {_describe(before)}" if before is not None else ""),
                     token.span,
-                    hint="write a rule as: name ::= body",
+                    hint="write a rule as: name ::= body, options right after the name: name[lazy]",
                 )
+                # Recover `name [opts] ::=` as a definition of `name`, so that one
+                # mistake does not also make every use of `name` undefined.
+                named = self.tokens[i - 2] if i >= 2 else None
+                if (
+                    before is not None
+                    and named is not None
+                    and named.type is T.IDENT
+                    and (i < 3 or self.tokens[i - 3].line != named.line)
+                ):
+                    named.type = T.RULE_NAME
+                    dropped.add(i - 1)
                 continue
             if i >= 2 and self.tokens[i - 2].line == before.line:
                 self.error(
@@ -168,6 +181,8 @@ class Parser:
                     hint="start each rule on a new line",
                 )
             before.type = T.RULE_NAME
+        if dropped:
+            self.tokens = [t for n, t in enumerate(self.tokens) if n not in dropped]
 
     def rule(self) -> Rule:
         head = self.peek()
@@ -271,7 +286,7 @@ class Parser:
                 "E205",
                 f"{after.lexeme!r} cannot follow another repetition operator",
                 after.span,
-                hint="group first, e.g. (\"a\"+)* instead of \"a\"+*",
+                hint='group first, e.g. ("a"+)* instead of "a"+*',
             )
         return Repeat(element, bounds[0], bounds[1], _join(element.span, end))
 
@@ -306,7 +321,8 @@ class Parser:
         close = self.peek()
         if close.type is not T.RBRACE:
             raise self.fail(
-                "E206", f"expected '}}' to end the repetition range, found {_describe(close)}",
+                "E206",
+                f"expected '}}' to end the repetition range, found {_describe(close)}",
                 close.span,
             )
         self.take()
@@ -333,7 +349,7 @@ class Parser:
             self.take()
             if token.value is None:
                 return CharClass((), False, token.span)
-            ranges, negated = token.value  # type: ignore[misc]
+            ranges, negated = cast("tuple[tuple[tuple[int, int], ...], bool]", token.value)
             return CharClass(ranges, negated, token.span)
         if token.type is T.STRING:
             self.take()
@@ -350,7 +366,9 @@ class Parser:
             f"expected an element (a string, a [class], a rule name or a group), "
             f"found {_describe(token)}",
             token.span,
-            hint='an empty alternative is written "" or ( )' if token.type in (T.PIPE, T.RPAREN, T.EOF) else None,
+            hint='an empty alternative is written "" or ( )'
+            if token.type in (T.PIPE, T.RPAREN, T.EOF)
+            else None,
         )
 
     def group(self) -> Expr:
@@ -384,7 +402,7 @@ class Parser:
             self.depth -= 1
 
     def literal(self, token: Token) -> Expr:
-        code_points: list[int] = token.value  # type: ignore[assignment]
+        code_points = cast("list[int]", token.value)
         # Escapes beyond U+10FFFF are accepted by XGrammar but can never occur in
         # text, so they become a class that matches nothing.
         parts: list[Expr] = []
@@ -445,10 +463,12 @@ class Parser:
         token = self.peek()
         if token.type is T.STRING:
             self.take()
-            return MacroString("".join(chr(min(c, MAX_CODE_POINT)) for c in token.value), token.span)  # type: ignore[attr-defined]
+            code_points = cast("list[int]", token.value)
+            text = "".join(chr(min(c, MAX_CODE_POINT)) for c in code_points)
+            return MacroString(text, token.span)
         if token.type is T.INT:
             self.take()
-            return MacroInt(int(token.value), token.span)  # type: ignore[call-overload]
+            return MacroInt(cast(int, token.value), token.span)
         if token.type in (T.BOOL, T.IDENT):
             self.take()
             return MacroName(token.lexeme, token.span)
@@ -567,14 +587,22 @@ def _check_tag_dispatch(p: Parser, call: MacroCall) -> None:
     for key, value in call.kwargs:
         if key == "loop_after_dispatch":
             if not _is_bool(value):
-                p.error("E305", "TagDispatch's loop_after_dispatch must be true or false", value.span)
+                p.error(
+                    "E305", "TagDispatch's loop_after_dispatch must be true or false", value.span
+                )
         elif key == "excludes":
             if not isinstance(value, MacroTuple):
-                p.error("E305", 'TagDispatch\'s excludes must be a tuple of strings, e.g. ("x",)', value.span)
+                p.error(
+                    "E305",
+                    'TagDispatch\'s excludes must be a tuple of strings, e.g. ("x",)',
+                    value.span,
+                )
                 continue
             for item in value.items:
                 if not isinstance(item, MacroString) or not item.value:
-                    p.error("E305", "each TagDispatch exclude must be a non-empty string", item.span)
+                    p.error(
+                        "E305", "each TagDispatch exclude must be a non-empty string", item.span
+                    )
                     continue
                 for tag_text in tags:
                     if tag_text.startswith(item.value):
@@ -599,18 +627,26 @@ def _token_ids(p: Parser, call: MacroCall) -> None:
         p.error("E305", f"{call.name}() needs at least one token ID", call.span)
     for arg in call.args:
         if not isinstance(arg, MacroInt):
-            p.error("E305", f"{call.name}() arguments must be non-negative integer token IDs", arg.span)
+            p.error(
+                "E305", f"{call.name}() arguments must be non-negative integer token IDs", arg.span
+            )
 
 
 def _check_token_tag_dispatch(p: Parser, call: MacroCall) -> None:
     triggers: list[int] = []
     for arg in call.args:
         if not isinstance(arg, MacroTuple) or len(arg.items) != 2:
-            p.error("E305", "each TokenTagDispatch argument must be a (token_id, rule) pair", arg.span)
+            p.error(
+                "E305", "each TokenTagDispatch argument must be a (token_id, rule) pair", arg.span
+            )
             continue
         trigger, target = arg.items
         if not isinstance(trigger, MacroInt):
-            p.error("E305", "a TokenTagDispatch trigger must be a non-negative integer token ID", trigger.span)
+            p.error(
+                "E305",
+                "a TokenTagDispatch trigger must be a non-negative integer token ID",
+                trigger.span,
+            )
         else:
             triggers.append(trigger.value)
         if not isinstance(target, MacroName) or _is_bool(target):
@@ -618,14 +654,22 @@ def _check_token_tag_dispatch(p: Parser, call: MacroCall) -> None:
     for key, value in call.kwargs:
         if key == "loop_after_dispatch":
             if not _is_bool(value):
-                p.error("E305", "TokenTagDispatch's loop_after_dispatch must be true or false", value.span)
+                p.error(
+                    "E305",
+                    "TokenTagDispatch's loop_after_dispatch must be true or false",
+                    value.span,
+                )
         elif key == "excludes":
             if not isinstance(value, MacroTuple):
-                p.error("E305", "TokenTagDispatch's excludes must be a tuple of token IDs", value.span)
+                p.error(
+                    "E305", "TokenTagDispatch's excludes must be a tuple of token IDs", value.span
+                )
                 continue
             for item in value.items:
                 if not isinstance(item, MacroInt):
-                    p.error("E305", "each excluded token ID must be a non-negative integer", item.span)
+                    p.error(
+                        "E305", "each excluded token ID must be a non-negative integer", item.span
+                    )
                 elif item.value in triggers:
                     p.error(
                         "E305",

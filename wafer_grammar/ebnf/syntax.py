@@ -23,16 +23,12 @@ class Span:
     end_offset: int = 0
 
 
-def _span() -> Span | None:
-    return field(default=None, compare=False, repr=False)  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
 class Literal:
     """An exact string; ``""`` is the empty string."""
 
     value: str
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -41,7 +37,7 @@ class CharClass:
 
     ranges: tuple[tuple[int, int], ...]
     negated: bool = False
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
     def contains(self, char: str) -> bool:
         cp = ord(char)
@@ -54,7 +50,7 @@ class RuleRef:
     """A reference to the rule ``name``."""
 
     name: str
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -62,7 +58,7 @@ class Sequence:
     """``items`` one after another (at least two)."""
 
     items: tuple[Expr, ...]
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -70,7 +66,7 @@ class Choice:
     """One of ``alternatives`` (at least two)."""
 
     alternatives: tuple[Expr, ...]
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +79,7 @@ class Repeat:
     item: Expr
     min: int
     max: int | None
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,7 @@ class MacroString:
     """A string argument of a macro call."""
 
     value: str
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -99,7 +95,7 @@ class MacroName:
     """A bare name argument of a macro call: a rule name or ``true``/``false``."""
 
     name: str
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -107,7 +103,7 @@ class MacroTuple:
     """A parenthesised tuple argument ``( ... )``."""
 
     items: tuple[MacroValue, ...]
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -115,10 +111,10 @@ class MacroInt:
     """An integer argument."""
 
     value: int
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
-MacroValue = Union[MacroString, MacroName, MacroTuple, MacroInt]
+MacroValue = Union[MacroString, MacroName, MacroTuple, MacroInt]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -128,7 +124,7 @@ class MacroCall:
     name: str
     args: tuple[MacroValue, ...] = ()
     kwargs: tuple[tuple[str, MacroValue], ...] = ()
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
     def kwarg(self, key: str) -> MacroValue | None:
         for name, value in self.kwargs:
@@ -137,9 +133,9 @@ class MacroCall:
         return None
 
 
-Expr = Union[Literal, CharClass, RuleRef, Sequence, Choice, Repeat, MacroCall]
+Expr = Union[Literal, CharClass, RuleRef, Sequence, Choice, Repeat, MacroCall]  # noqa: UP007
 
-OptionValue = Union[str, int, float, bool, None]
+OptionValue = Union[str, int, float, bool, None]  # noqa: UP007
 
 
 @dataclass(frozen=True)
@@ -148,7 +144,7 @@ class RuleOption:
 
     name: str
     value: OptionValue = None
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -159,7 +155,7 @@ class Rule:
     body: Expr
     lookahead: Expr | None = None
     options: tuple[RuleOption, ...] = ()
-    span: Span | None = _span()
+    span: Span | None = field(default=None, compare=False, repr=False)
 
     def option(self, name: str) -> RuleOption | None:
         for opt in self.options:

@@ -1,0 +1,115 @@
+"""Macros that are plain languages (``Regex``, ``Substring``) -> ordinary AST nodes.
+
+After this pass the only macros left in a grammar are ``TagDispatch`` (handled by
+the exact recognizer) and the token-level ones (which no text acceptor can
+judge). Everything downstream then deals with one small set of node types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from wafer_grammar.ebnf.diagnostics import Diagnostic
+from wafer_grammar.ebnf.regex import RegexError, regex_to_expr
+from wafer_grammar.ebnf.syntax import (
+    TOKEN_LEVEL_MACROS,
+    Choice,
+    Expr,
+    GrammarAST,
+    Literal,
+    MacroCall,
+    MacroName,
+    MacroString,
+    Repeat,
+    Sequence,
+    references,
+    walk,
+)
+from wafer_grammar.errors import GrammarError, TextUnjudgeable
+
+
+def substring_expr(chunks: list[str]) -> Expr:
+    """Any contiguous run of whole chunks, including none: ``c_i c_i+1 ... c_j`` or ``""``.
+
+    Written as ``"" | c1 (c2 (c3)?)? | c2 (c3)? | c3`` so its size is quadratic
+    only in nesting depth, not in the number of runs spelled out.
+    """
+    alts: list[Expr] = [Literal("")]
+    for start in range(len(chunks)):
+        tail: Expr | None = None
+        for chunk in reversed(chunks[start:]):
+            lit = Literal(chunk)
+            tail = lit if tail is None else Sequence((lit, Repeat(tail, 0, 1)))
+        assert tail is not None
+        alts.append(tail)
+    return alts[0] if len(alts) == 1 else Choice(tuple(alts))
+
+
+def _bool(value: object) -> bool:
+    return isinstance(value, MacroName) and value.name == "true"
+
+
+def _desugar(expr: Expr, rule: str) -> Expr:
+    if isinstance(expr, Sequence):
+        return Sequence(tuple(_desugar(i, rule) for i in expr.items))
+    if isinstance(expr, Choice):
+        return Choice(tuple(_desugar(a, rule) for a in expr.alternatives))
+    if isinstance(expr, Repeat):
+        return Repeat(_desugar(expr.item, rule), expr.min, expr.max)
+    if isinstance(expr, MacroCall) and expr.name == "Regex":
+        pattern = expr.args[0]
+        flags = expr.kwarg("flags")
+        assert isinstance(pattern, MacroString)
+        try:
+            return regex_to_expr(
+                pattern.value,
+                flags=flags.value if isinstance(flags, MacroString) else None,
+                json_string=_bool(expr.kwarg("json_string")),
+            )
+        except RegexError as exc:
+            diag = Diagnostic.at(
+                "E306",
+                "error",
+                f"Regex() in rule {rule!r} cannot be compiled: {exc}",
+                expr.span,
+                rule=rule,
+                hint="XGrammar's regex engine has no \\b, \\p{...}, backreferences or lookaround",
+            )
+            raise GrammarError([diag]) from exc
+    if isinstance(expr, MacroCall) and expr.name == "Substring":
+        chunks = [a.value for a in expr.args if isinstance(a, MacroString)]
+        return substring_expr(chunks)
+    return expr
+
+
+def desugar(ast: GrammarAST) -> GrammarAST:
+    """``ast`` with ``Regex``/``Substring`` calls replaced by equivalent expressions."""
+    rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules)
+    return GrammarAST(rules, ast.root)
+
+
+def reachable(ast: GrammarAST) -> list[str]:
+    """Rule names reachable from the root, in discovery order."""
+    rules = ast.rule_map()
+    seen: list[str] = []
+    stack = [ast.root]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in rules:
+            continue
+        seen.append(name)
+        stack.extend(reversed(references(rules[name].body)))
+    return seen
+
+
+def check_text_judgeable(ast: GrammarAST) -> None:
+    """Raise :class:`TextUnjudgeable` if a reachable rule uses a token-level macro."""
+    rules = ast.rule_map()
+    for name in reachable(ast):
+        for node in walk(rules[name].body):
+            if isinstance(node, MacroCall) and node.name in TOKEN_LEVEL_MACROS:
+                raise TextUnjudgeable(
+                    f"rule {name!r} uses {node.name}(...), which matches model token IDs, "
+                    "not text: this grammar's outputs cannot be judged on text alone; "
+                    "check them with the engine (XGrammar) on token IDs instead"
+                )

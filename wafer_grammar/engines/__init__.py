@@ -1,0 +1,1 @@
+"""Adapters to grammar engines other than our own (XGrammar, the server's engine)."""
