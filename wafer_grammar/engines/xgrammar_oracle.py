@@ -15,7 +15,6 @@ from typing import Any
 
 from wafer_grammar.errors import WaferGrammarError
 
-
 _LOG_PREFIX = re.compile(r"^\[[^\]]*\] \S+:\d+: ")
 
 
