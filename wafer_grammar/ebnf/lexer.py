@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
@@ -86,6 +87,12 @@ _CLASS_ONLY_ESCAPES = frozenset("^$.*+()[]{}|-")
 _CLASS_SHORTHANDS = frozenset("dDsSwW")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _FLOAT_PREFIX = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_SPACE = re.compile(r"(?:[ \t\r\n]|#[^\r\n]*)+")
+_COMMENT = re.compile(r"#[^\r\n]*")
+_NAME = re.compile(r"[A-Za-z_.\-][A-Za-z0-9_.\-]*")
+_DIGITS = re.compile(r"[0-9]+")
+_PLAIN_RUN = {q: re.compile(rf'[^{q}\\\r\n]+') for q in ("\"", "'")}
 _KNOWN_OPTIONS = ("max_chars", "max_tokens", "capture", "lazy", "temperature")
 
 
@@ -102,37 +109,50 @@ class Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
-        self.line = 1
-        self.column = 1
+        # Lines are found once; positions are plain offsets, turned into line and
+        # column only when a token or diagnostic needs them (the hot loop stays cheap).
+        self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
         self.diagnostics: list[Diagnostic] = []
         self.comments = 0
 
     # -- positions -------------------------------------------------------------
     def peek(self, delta: int = 0) -> str:
-        i = self.pos + delta
-        return self.text[i] if i < len(self.text) else ""
+        return self.text[self.pos + delta : self.pos + delta + 1]
+
+    @property
+    def line(self) -> int:
+        return bisect_right(self._line_starts, self.pos)
+
+    @property
+    def column(self) -> int:
+        return self.pos - self._line_starts[self.line - 1] + 1
 
     def advance(self, count: int = 1) -> None:
-        for _ in range(count):
-            ch = self.peek()
-            if not ch:
-                return
-            if ch == "\n" or (ch == "\r" and self.peek(1) != "\n"):
-                self.line += 1
-                self.column = 1
-            else:
-                self.column += 1
-            self.pos += 1
+        self.pos = min(self.pos + count, len(self.text))
 
     def mark(self) -> tuple[int, int, int]:
-        return self.pos, self.line, self.column
+        pos = self.pos
+        line = bisect_right(self._line_starts, pos)
+        return pos, line, pos - self._line_starts[line - 1] + 1
 
     def span_from(self, start: tuple[int, int, int]) -> Span:
         pos, line, column = start
-        return Span(line, column, self.line, self.column, pos, self.pos)
+        if self._line_starts[line] > self.pos if line < len(self._line_starts) else True:
+            # Still on the start's line (every token but a broken one): no search needed.
+            return Span(line, column, line, column + self.pos - pos, pos, self.pos)
+        end_line = bisect_right(self._line_starts, self.pos)
+        end_column = self.pos - self._line_starts[end_line - 1] + 1
+        return Span(line, column, end_line, end_column, pos, self.pos)
+
+    def span_at(self, offset: int, width: int = 1) -> Span:
+        """The span of ``width`` characters at ``offset`` (computed only when needed)."""
+        line = bisect_right(self._line_starts, offset)
+        column = offset - self._line_starts[line - 1] + 1
+        return Span(line, column, line, column + width, offset, offset + width)
 
     def point(self) -> Span:
-        return Span(self.line, self.column, self.line, self.column + 1, self.pos, self.pos + 1)
+        _, line, column = self.mark()
+        return Span(line, column, line, column + 1, self.pos, self.pos + 1)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic.at(code, "error", message, span, hint=hint))
@@ -152,16 +172,10 @@ class Lexer:
                 tokens.append(token)
 
     def skip_space(self) -> None:
-        while True:
-            ch = self.peek()
-            if ch in (" ", "\t", "\n", "\r") and ch:
-                self.advance()
-            elif ch == "#":
-                self.comments += 1
-                while self.peek() and self.peek() not in "\n\r":
-                    self.advance()
-            else:
-                return
+        match = _SPACE.match(self.text, self.pos)
+        if match:
+            self.comments += match.group(0).count("#") and len(_COMMENT.findall(match.group(0)))
+            self.pos = match.end()
 
     def next_token(self, ch: str, start: tuple[int, int, int]) -> Token | None:
         if ch == "(":
@@ -241,8 +255,10 @@ class Lexer:
                     continue
                 code_points.append(cp)
             else:
-                code_points.append(ord(self.peek()))
-                self.advance()
+                run = _PLAIN_RUN[quote].match(self.text, self.pos)
+                assert run is not None
+                code_points.extend(map(ord, run.group(0)))
+                self.pos = run.end()
         if self.peek() != quote:
             self.error(
                 "E103",
@@ -262,16 +278,16 @@ class Lexer:
         if self.peek() == "^":
             negated = True
             self.advance()
-        # items: (code point, is_dash, span)
-        items: list[tuple[int, bool, Span]] = []
+        # items: (code point or -1 after an error, is_dash, offset); spans only on error
+        items: list[tuple[int, bool, int]] = []
         while self.peek() and self.peek() != "]":
             ch = self.peek()
-            at = self.point()
+            at = self.pos
             if ch in "\n\r":
                 self.error(
                     "E104",
                     "unterminated character class (a newline is not allowed inside [...])",
-                    at,
+                    self.span_at(at),
                     hint="close the class with ] on the same line; write a newline as \\n",
                 )
                 return Token(
@@ -284,7 +300,7 @@ class Lexer:
                 self.error(
                     "E105",
                     f"character class escape '\\{self.peek(1)}' is not supported in EBNF",
-                    Span(at.line, at.column, at.line, at.column + 2, at.offset, at.offset + 2),
+                    self.span_at(at, 2),
                     hint="spell the class out, e.g. [0-9] for \\d, [ \\t\\n\\r] for \\s",
                 )
                 self.advance(2)
@@ -295,7 +311,7 @@ class Lexer:
                     self.error(
                         "E102",
                         _bad_escape_message(self.peek(1), "character class"),
-                        Span(at.line, at.column, at.line, at.column + 2, at.offset, at.offset + 2),
+                        self.span_at(at, 2),
                     )
                     self.advance(2 if self.peek(1) not in ("", "\n", "\r") else 1)
                     items.append((-1, False, at))
@@ -324,7 +340,7 @@ class Lexer:
                     self.error(
                         "E106",
                         f"character class range {_show_cp(low)}-{_show_cp(high)} is reversed",
-                        Span(at.line, at.column, high_at.line, high_at.column + 1),
+                        self.span_at(at, high_at + 1 - at),
                         hint=f"write it low-high: {_show_cp(high)}-{_show_cp(low)}",
                     )
                 elif low >= 0 and high >= 0:
@@ -338,13 +354,11 @@ class Lexer:
         return Token(T.CHARCLASS, self.text[start[0] : self.pos], self.span_from(start), value)
 
     def integer(self, start: tuple[int, int, int]) -> Token:
-        num = 0
-        too_big = False
-        while "0" <= self.peek() <= "9" and self.peek():
-            num = num * 10 + int(self.peek())
-            self.advance()
-            if num > MAX_INTEGER:
-                too_big = True
+        match = _DIGITS.match(self.text, self.pos)
+        assert match is not None  # the caller saw a digit
+        self.pos = match.end()
+        num = int(match.group(0))
+        too_big = num > MAX_INTEGER
         span = self.span_from(start)
         lexeme = self.text[start[0] : self.pos]
         if too_big:
@@ -353,10 +367,9 @@ class Lexer:
         return Token(T.INT, lexeme, span, num)
 
     def identifier(self, start: tuple[int, int, int]) -> Token:
-        first = True
-        while self.peek() and is_name_char(self.peek(), first):
-            self.advance()
-            first = False
+        match = _NAME.match(self.text, self.pos)
+        assert match is not None  # the caller saw a name's first character
+        self.pos = match.end()
         name = self.text[start[0] : self.pos]
         if name in ("true", "false"):
             return Token(T.BOOL, name, self.span_from(start), name == "true")

@@ -96,6 +96,7 @@ class Parser:
         self.tokens = lexer.tokenize()
         self.diagnostics: list[Diagnostic] = list(lexer.diagnostics)
         self.pos = 0
+        self.last = len(self.tokens) - 1  # the EOF token, never consumed
         self.depth = 0
         self.rule_name = ""
         self.defined: dict[str, Span] = {}
@@ -103,11 +104,13 @@ class Parser:
 
     # -- token access ----------------------------------------------------------
     def peek(self, delta: int = 0) -> Token:
-        return self.tokens[min(self.pos + delta, len(self.tokens) - 1)]
+        i = self.pos + delta
+        return self.tokens[i] if i < self.last else self.tokens[self.last]
 
     def take(self) -> Token:
-        token = self.peek()
-        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        token = self.tokens[self.pos]
+        if self.pos < self.last:
+            self.pos += 1
         return token
 
     def error(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
@@ -183,6 +186,7 @@ class Parser:
             before.type = T.RULE_NAME
         if dropped:
             self.tokens = [t for n, t in enumerate(self.tokens) if n not in dropped]
+            self.last = len(self.tokens) - 1
 
     def rule(self) -> Rule:
         head = self.peek()

@@ -1,0 +1,118 @@
+"""The grammar commands of ``wafer-grammar``: exact output and exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wafer_grammar.cli import main
+
+WARN = 'root ::= item ("," item)*\nitem ::= "yes" | "yes, but" | "no"\n'
+BAD = 'root ::= "a" | b\nb ::= [z-a]\n'
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, str]:
+    paths = {}
+    for name, text in {"warn": WARN, "bad": BAD, "ok": 'root ::= "x" [0-9]{1,3}\n'}.items():
+        path = tmp_path / f"{name}.ebnf"
+        path.write_text(text, encoding="utf-8")
+        paths[name] = str(path)
+    return paths
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_check_prints_errors_with_caret_and_exits_1(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", files["bad"]], capsys)
+    assert code == 1
+    assert out == (
+        f"{files['bad']}:2:8: error[E106]: character class range z-a is reversed\n"
+        "  b ::= [z-a]\n"
+        "         ^~~\n"
+        "  = hint: write it low-high: a-z\n"
+    )
+
+
+def test_warnings_exit_0_unless_strict(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", files["warn"]], capsys)
+    assert code == 0
+    assert out.splitlines()[0] == (
+        f'{files["warn"]}:2:10: warning[W302]: alternative "yes" is a prefix of alternative '
+        '"yes, but": a model can stop after "yes"'
+    )
+    assert run(["check", "--strict", files["warn"]], capsys)[0] == 1
+
+
+def test_check_clean_file(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["check", files["ok"]], capsys) == (0, f"{files['ok']}: ok\n", "")
+    assert run(["check", "-q", files["ok"]], capsys) == (0, "", "")
+
+
+def test_check_json(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", "--json", files["bad"], files["ok"]], capsys)
+    assert code == 1
+    assert json.loads(out) == [
+        {
+            "file": files["bad"], "code": "E106", "severity": "error",
+            "message": "character class range z-a is reversed",
+            "line": 2, "column": 8, "end_line": 2, "end_column": 11,
+            "rule": None, "hint": "write it low-high: a-z",
+        }
+    ]  # fmt: skip
+
+
+def test_accepts(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["accepts", files["warn"], "yes,no"], capsys) == (0, "accepted\n", "")
+    code, out, err = run(["accepts", files["warn"], "yes,maybe"], capsys)
+    assert (code, out) == (1, "")
+    assert err == (
+        'rejected: line 1, column 5: unexpected "m"; expected "no", "yes", "yes, but"\n'
+        "  yes,maybe\n"
+        "      ^\n"
+    )
+
+
+def test_accepts_input_file(files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tmp_path / "answer.txt"
+    text.write_text("x12", encoding="utf-8")
+    assert run(["accepts", files["ok"], "--input", str(text), "-q"], capsys) == (0, "", "")
+
+
+def test_accepts_usage_errors(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(["accepts", files["ok"]], capsys)
+    assert (code, err) == (2, "wafer-grammar: give the text to test either as an argument or with --input PATH\n")
+    code, _, err = run(["accepts", files["ok"] + ".missing", "x"], capsys)
+    assert (code, err) == (2, f"wafer-grammar: cannot read {files['ok']}.missing: No such file or directory\n")
+    code, _, err = run(["accepts", files["bad"], "x"], capsys)
+    assert code == 2
+    assert err.startswith(f"wafer-grammar: {files['bad']} is not a valid grammar:\n{files['bad']}:2:8: error[E106]")
+
+
+def test_fmt(files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    messy = tmp_path / "messy.ebnf"
+    messy.write_text('root::=( "a"|"b" )  {2}\n', encoding="utf-8")
+    assert run(["fmt", str(messy)], capsys) == (0, 'root ::= ("a" | "b"){2}\n', "")
+    assert run(["fmt", "--check", str(messy)], capsys) == (1, f"{messy}: not in canonical form\n", "")
+    assert run(["fmt", "--write", str(messy)], capsys) == (0, f"{messy}: reformatted\n", "")
+    assert messy.read_text(encoding="utf-8") == 'root ::= ("a" | "b"){2}\n'
+    assert run(["fmt", "--check", str(messy)], capsys) == (0, "", "")
+
+
+def test_fmt_write_never_drops_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "commented.ebnf"
+    original = 'root ::= "a"   # the answer\n'
+    path.write_text(original, encoding="utf-8")
+    code, _, err = run(["fmt", "--write", str(path)], capsys)
+    assert code == 2
+    assert err == (
+        f"wafer-grammar: {path} has comments, which the canonical form drops; "
+        "run without --write to see the result, or remove them first\n"
+    )
+    assert path.read_text(encoding="utf-8") == original

@@ -1,0 +1,39 @@
+"""The public surface is pinned, and importing it stays light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import wafer_grammar
+
+
+def test_all_is_pinned() -> None:
+    assert wafer_grammar.__all__ == [
+        "ChatTemplateMissing", "ContextLengthExceeded", "Diagnostic", "Grammar",
+        "GrammarBuilder", "GrammarError", "GrammarSyntaxError", "LabelReport",
+        "LanguageNotFinite", "ModelEntry", "OutputMismatch", "Prompt", "Registry",
+        "RegistryError", "TextUnjudgeable", "ThinkingUnsupported", "Tokenizer",
+        "TokenizerError", "TokenizerNotFound", "WaferGrammarError", "check_budget",
+        "check_labels", "default_registry", "load_tokenizer", "max_tokens_for", "register_model",
+    ]  # fmt: skip
+    for name in wafer_grammar.__all__:
+        assert getattr(wafer_grammar, name) is not None
+
+
+def test_every_error_is_a_wafer_grammar_error() -> None:
+    from wafer_grammar import errors
+
+    for value in vars(errors).values():
+        if isinstance(value, type) and issubclass(value, Exception):
+            assert issubclass(value, errors.WaferGrammarError)
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, wafer_grammar; "
+        "heavy = {'torch', 'transformers', 'tokenizers', 'xgrammar', 'httpx', 'hypothesis', 'lark'}; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
