@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from wafer_grammar.ebnf.diagnostics import Diagnostic
@@ -48,15 +47,24 @@ class T(Enum):
     EOF = auto()
 
 
-@dataclass
 class Token:
     """One token; ``value`` holds decoded code points, ranges, numbers or options."""
 
-    type: T
-    lexeme: str
-    span: Span
-    value: object = None
-    options: tuple[tuple[str, OptionValue, Span], ...] = field(default_factory=tuple)
+    __slots__ = ("lexeme", "options", "span", "type", "value")
+
+    def __init__(
+        self,
+        type: T,
+        lexeme: str,
+        span: Span,
+        value: object = None,
+        options: tuple[tuple[str, OptionValue, Span], ...] = (),
+    ) -> None:
+        self.type = type
+        self.lexeme = lexeme
+        self.span = span
+        self.value = value
+        self.options = options
 
     @property
     def line(self) -> int:

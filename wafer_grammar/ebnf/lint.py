@@ -29,7 +29,7 @@ Profiles (XGrammar's dialect grew; Wafer does not publish its version):
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from wafer_grammar.ebnf.analysis import (
     is_nullable,
@@ -160,8 +160,7 @@ def _name_span(rule: Rule) -> Span | None:
     """Just the rule's name: a caret under the whole rule would underline its body."""
     if rule.span is None:
         return None
-    return replace(
-        rule.span,
+    return rule.span._replace(
         end_line=rule.span.line,
         end_column=rule.span.column + len(rule.name),
         end_offset=rule.span.offset + len(rule.name),

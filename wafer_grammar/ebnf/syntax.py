@@ -8,12 +8,15 @@ parsed from its canonical rendering equals the original.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import NamedTuple, Union
 
 
-@dataclass(frozen=True)
-class Span:
-    """A source region; lines and columns are 1-based, columns count code points."""
+class Span(NamedTuple):
+    """A source region; lines and columns are 1-based, columns count code points.
+
+    A named tuple rather than a frozen dataclass: the lexer makes one per token,
+    and tuple construction is several times cheaper.
+    """
 
     line: int
     column: int
@@ -182,23 +185,31 @@ KNOWN_MACROS = TOKEN_LEVEL_MACROS | TEXT_MACROS
 
 def children(expr: Expr) -> tuple[Expr, ...]:
     """The direct sub-expressions of ``expr`` (macro rule arguments are not expressions)."""
-    if isinstance(expr, Sequence):
-        return expr.items
-    if isinstance(expr, Choice):
-        return expr.alternatives
-    if isinstance(expr, Repeat):
-        return (expr.item,)
+    kind = type(expr)
+    if kind is Sequence:
+        return expr.items  # type: ignore[union-attr]
+    if kind is Choice:
+        return expr.alternatives  # type: ignore[union-attr]
+    if kind is Repeat:
+        return (expr.item,)  # type: ignore[union-attr]
     return ()
 
 
 def walk(expr: Expr) -> list[Expr]:
     """``expr`` and all its descendants, pre-order."""
+    # Hot in lint and analysis: dispatch on the exact type, no per-node calls.
     out: list[Expr] = []
     stack = [expr]
     while stack:
         node = stack.pop()
         out.append(node)
-        stack.extend(reversed(children(node)))
+        kind = type(node)
+        if kind is Sequence:
+            stack.extend(reversed(node.items))  # type: ignore[union-attr]
+        elif kind is Choice:
+            stack.extend(reversed(node.alternatives))  # type: ignore[union-attr]
+        elif kind is Repeat:
+            stack.append(node.item)  # type: ignore[union-attr]
     return out
 
 
@@ -222,8 +233,9 @@ def references(expr: Expr) -> list[str]:
     """Names of all rules that ``expr`` refers to, macro targets included, in order."""
     names: list[str] = []
     for node in walk(expr):
-        if isinstance(node, RuleRef):
-            names.append(node.name)
-        elif isinstance(node, MacroCall):
-            names.extend(n.name for n in macro_rule_refs(node))
+        kind = type(node)
+        if kind is RuleRef:
+            names.append(node.name)  # type: ignore[union-attr]
+        elif kind is MacroCall:
+            names.extend(n.name for n in macro_rule_refs(node))  # type: ignore[arg-type]
     return names
