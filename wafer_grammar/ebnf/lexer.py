@@ -101,6 +101,12 @@ _COMMENT = re.compile(r"#[^\r\n]*")
 _NAME = re.compile(r"[A-Za-z_.\-][A-Za-z0-9_.\-]*")
 _DIGITS = re.compile(r"[0-9]+")
 _PLAIN_RUN = {q: re.compile(rf'[^{q}\\\r\n]+') for q in ("\"", "'")}
+_FAST = re.compile(
+    r"(?P<punct>::=|\(=|[(){}|,*+?=])"
+    r"|(?P<name>[A-Za-z_.\-][A-Za-z0-9_.\-]*)(?![\[A-Za-z0-9_.\-])"
+    r'|(?P<string>"[^"\\\r\n]*")'
+)
+_FAST_PUNCT = {"::=": T.ASSIGN, "(=": T.LOOKAHEAD, "(": T.LPAREN, **_PUNCT}
 _KNOWN_OPTIONS = ("max_chars", "max_tokens", "capture", "lazy", "temperature")
 
 
@@ -168,16 +174,38 @@ class Lexer:
     # -- driver ----------------------------------------------------------------
     def tokenize(self) -> list[Token]:
         tokens: list[Token] = []
+        text, starts = self.text, self._line_starts
         while True:
             self.skip_space()
+            # Fast path: one regex recognises the common tokens; anything unusual
+            # (escapes, classes, options, numbers, errors) goes to next_token.
+            fast = _FAST.match(text, self.pos)
+            if fast is not None:
+                begin, end = fast.span()
+                line = bisect_right(starts, begin)
+                column = begin - starts[line - 1] + 1
+                span = Span(line, column, line, column + end - begin, begin, end)
+                lexeme = fast.group()
+                kind = fast.lastgroup
+                if kind == "name":
+                    token = Token(T.IDENT, lexeme, span, lexeme)
+                    if lexeme in ("true", "false"):
+                        token = Token(T.BOOL, lexeme, span, lexeme == "true")
+                elif kind == "string":
+                    token = Token(T.STRING, lexeme, span, [ord(c) for c in lexeme[1:-1]])
+                else:
+                    token = Token(_FAST_PUNCT[lexeme], lexeme, span)
+                tokens.append(token)
+                self.pos = end
+                continue
             start = self.mark()
             ch = self.peek()
             if not ch:
                 tokens.append(Token(T.EOF, "", self.span_from(start)))
                 return tokens
-            token = self.next_token(ch, start)
-            if token is not None:
-                tokens.append(token)
+            token_or_none = self.next_token(ch, start)
+            if token_or_none is not None:
+                tokens.append(token_or_none)
 
     def skip_space(self) -> None:
         match = _SPACE.match(self.text, self.pos)

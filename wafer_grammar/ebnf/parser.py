@@ -35,6 +35,7 @@ E306  ``Regex`` pattern XGrammar cannot compile (found when the grammar is used)
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable
 from typing import cast
@@ -66,6 +67,13 @@ from wafer_grammar.errors import GrammarError, GrammarSyntaxError
 #: XGrammar's ``max_nest_layer``: parenthesised groups nested deeper are refused.
 MAX_NESTING = 1000
 _REGEX_FLAGS = frozenset("isu")
+_SEQUENCE_END = frozenset({T.PIPE, T.RPAREN, T.LOOKAHEAD, T.RULE_NAME, T.EOF})
+_SUFFIX_BOUNDS: dict[T, tuple[int, int | None]] = {
+    T.STAR: (0, None),
+    T.PLUS: (1, None),
+    T.QUESTION: (0, 1),
+}
+_QUANTIFIERS = frozenset({*_SUFFIX_BOUNDS, T.LBRACE})
 
 
 class _Abort(Exception):
@@ -263,7 +271,7 @@ class Parser:
 
     def sequence(self) -> Expr:
         items = [self.quantified()]
-        while self.peek().type not in (T.PIPE, T.RPAREN, T.LOOKAHEAD, T.RULE_NAME, T.EOF):
+        while self.peek().type not in _SEQUENCE_END:
             items.append(self.quantified())
         if len(items) == 1:
             return items[0]
@@ -276,16 +284,16 @@ class Parser:
         element = self.element()
         token = self.peek()
         bounds: tuple[int, int | None] | None = None
-        if token.type in (T.STAR, T.PLUS, T.QUESTION):
+        if token.type in _SUFFIX_BOUNDS:
             self.take()
-            bounds = {T.STAR: (0, None), T.PLUS: (1, None), T.QUESTION: (0, 1)}[token.type]
+            bounds = _SUFFIX_BOUNDS[token.type]
             end = token.span
         elif token.type is T.LBRACE:
             bounds, end = self.repetition_range()
         else:
             return element
         after = self.peek()
-        if after.type in (T.STAR, T.PLUS, T.QUESTION, T.LBRACE):
+        if after.type in _QUANTIFIERS:
             raise self.fail(
                 "E205",
                 f"{after.lexeme!r} cannot follow another repetition operator",
@@ -707,14 +715,20 @@ def parse_ebnf(text: str, *, root: str = "root") -> GrammarAST:
         GrammarError: it parses but XGrammar would still refuse it (undefined or
             duplicate rules, missing root, bad rule options or macro arguments).
     """
-    parser = Parser(text, root)
     limit = sys.getrecursionlimit()
     # Each nesting level costs a few Python frames; XGrammar allows 1000 levels.
     sys.setrecursionlimit(max(limit, 8 * MAX_NESTING + 1000))
+    # Parsing allocates many small acyclic objects; cyclic GC passes over them
+    # (and over every grammar already alive) would cost more than the parse.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
     try:
+        parser = Parser(text, root)
         ast = parser.parse()
     finally:
         sys.setrecursionlimit(limit)
+        if gc_was_enabled:
+            gc.enable()
     if parser.diagnostics:
         diagnostics = sorted(parser.diagnostics, key=lambda d: (d.line, d.column, d.code))
         syntax = any(d.code[:2] in ("E1", "E2") for d in diagnostics)
