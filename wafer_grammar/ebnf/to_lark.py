@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from wafer_grammar.ebnf.analysis import is_nullable, nullable_rules
 from wafer_grammar.ebnf.desugar import reachable
 from wafer_grammar.ebnf.pyregex import NOTHING, escape_char, expr_pattern
 from wafer_grammar.ebnf.syntax import (
@@ -74,29 +75,13 @@ def _anonymous(expr: Expr) -> bool:
     return all(isinstance(n, (Literal, CharClass, Sequence, Choice, Repeat)) for n in walk(expr))
 
 
-def nullable(expr: Expr, nullable_rules: set[str]) -> bool:
-    if isinstance(expr, Literal):
-        return expr.value == ""
-    if isinstance(expr, CharClass):
-        return False
-    if isinstance(expr, RuleRef):
-        return expr.name in nullable_rules
-    if isinstance(expr, Sequence):
-        return all(nullable(i, nullable_rules) for i in expr.items)
-    if isinstance(expr, Choice):
-        return any(nullable(a, nullable_rules) for a in expr.alternatives)
-    if isinstance(expr, Repeat):
-        return expr.min == 0 or expr.max == 0 or nullable(expr.item, nullable_rules)
-    return True  # TagDispatch: free text may be empty
-
-
 def nonempty(expr: Expr, null: set[str], inline: dict[str, Expr]) -> Expr | None:
     """An expression for ``L(expr)`` minus the empty string (None when that is empty).
 
     Referenced regular rules are inlined from ``inline`` (their bodies) when
     nullable, since the empty string must be removed inside them.
     """
-    if not nullable(expr, null):
+    if not is_nullable(expr, null):
         return expr  # already never empty (nullable parts inside are fine in a regex)
     if isinstance(expr, Literal):
         return None
@@ -115,7 +100,7 @@ def nonempty(expr: Expr, null: set[str], inline: dict[str, Expr]) -> Expr | None
         ne_head = nonempty(head, null, inline)
         if ne_head is not None:
             options.append(Sequence((ne_head, tail)))
-        if nullable(head, null):
+        if is_nullable(head, null):
             ne_tail = nonempty(tail, null, inline)
             if ne_tail is not None:
                 options.append(ne_tail)
@@ -126,7 +111,7 @@ def nonempty(expr: Expr, null: set[str], inline: dict[str, Expr]) -> Expr | None
         ne_item = nonempty(expr.item, null, inline)
         if ne_item is None:
             return None
-        if nullable(expr.item, null) or expr.min == 0:
+        if is_nullable(expr.item, null) or expr.min == 0:
             return Repeat(ne_item, 1, expr.max)
         return Repeat(ne_item if ne_item == expr.item else expr.item, expr.min, expr.max)
     return None
@@ -147,7 +132,7 @@ class _Builder:
             for node in walk(rule.body):
                 if isinstance(node, MacroCall):
                     self.reasons.append(f"rule {name!r} uses {node.name}()")
-        self.null = self._nullable_rules()
+        self.null = nullable_rules(ast)
         self.regular = self._regular_rules()
         self.taken: set[str] = set()
         self.rule_lark = {
@@ -158,17 +143,6 @@ class _Builder:
         self.anon_terms: dict[str, str] = {}  # pattern -> terminal name
         self.patterns: dict[str, str] = {}
         self.term_lines: list[str] = []
-
-    def _nullable_rules(self) -> set[str]:
-        null: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for name in self.live:
-                if name not in null and nullable(self.rules[name].body, null):
-                    null.add(name)
-                    changed = True
-        return null
 
     def _regular_rules(self) -> set[str]:
         state: dict[str, bool] = {}
@@ -274,7 +248,7 @@ class _Builder:
             self.terminal_names[term] = ANON
             self.term_lines.append(f"{term}: /{pat}/")
         term = self.anon_terms[pat]
-        return f"{term}?" if nullable(expr, self.null) else term
+        return f"{term}?" if is_nullable(expr, self.null) else term
 
     def emit_dispatch(self, call: MacroCall) -> str:
         """Approximate TagDispatch (free text via negative lookahead; never used to judge)."""
