@@ -32,8 +32,7 @@ lint: venv
 	$(BIN)/mypy
 
 demo: venv
-	$(BIN)/wafer-grammar check grammars/json.ebnf
-	$(BIN)/wafer-grammar accepts grammars/json.ebnf '{"label": "positive", "score": [1, 2.5e3, true, null]}'
+	$(BIN)/python examples/classify_reviews.py
 
 bench: venv
 	$(BIN)/python bench/accept.py

@@ -161,10 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _plugins() -> list[Callable[[argparse._SubParsersAction[Any]], None]]:
     """Subcommand groups that live with their layers (heavy imports stay inside them)."""
+    from wafer_grammar.local.cli import register as register_local
     from wafer_grammar.testing.cli import register as register_testing
     from wafer_grammar.tokenize.cli import register as register_tokenize
 
-    return [register_testing, register_tokenize]
+    return [register_testing, register_tokenize, register_local]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

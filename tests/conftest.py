@@ -1,0 +1,1 @@
+pytest_plugins = ["wafer_grammar.local.pytest_fixtures"]

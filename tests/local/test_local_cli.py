@@ -1,0 +1,93 @@
+"""``wafer-grammar serve``: its arguments, and a real process that drains on SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from local_support import MODEL, Reply, call
+
+from wafer_grammar.local.cli import register
+
+RUNNER = (
+    "import argparse, sys\n"
+    "from wafer_grammar.local.cli import register\n"
+    "parser = argparse.ArgumentParser(prog='wafer-grammar')\n"
+    "register(parser.add_subparsers(dest='command', required=True))\n"
+    "args = parser.parse_args(sys.argv[1:])\n"
+    "sys.exit(args.func(args))\n"
+)
+
+
+def test_register_adds_serve() -> None:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["serve", "--port", "0", "--api-key", "k", "--enable-test-control"])
+    assert (args.host, args.port, args.api_key, args.enable_test_control) == (
+        "127.0.0.1", 0, "k", True)
+    assert callable(args.func)
+
+
+def test_bad_fault_plan_is_reported(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text('[{"kind": "boom"}]')
+    out = subprocess.run([sys.executable, "-c", RUNNER, "serve", "--fault-plan", str(plan)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert out.stderr.strip() == ("error: fault kind must be one of status, slow_first_byte, "
+                                  "cut_stream, malformed_json, not 'boom'")
+
+
+def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps([{"kind": "status", "status": 503, "path": "/v1/models"}]))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "WAFER_GRAMMAR_SERVE_API_KEY": "s3cret-key"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", RUNNER, "serve", "--port", "0", "--fault-plan", str(plan)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith(f"serving {MODEL} at http://127.0.0.1:"), line
+        assert line.rstrip().endswith("(API key required)")
+        base_url = line.split(" at ")[1].split(" ")[0]
+        # The plan file's fault comes first.
+        assert call(base_url, "GET", "/v1/models", key="s3cret-key").status == 503
+        result: dict[str, Reply] = {}
+
+        def long_request() -> None:
+            result["r"] = call(base_url, "POST", "/v1/completions", {
+                "model": MODEL, "prompt": "Once upon a time", "max_tokens": 40,
+                "temperature": 0, "stream": True}, key="s3cret-key")
+
+        thread = threading.Thread(target=long_request)
+        thread.start()
+        # The access-log line is written when the stream starts.
+        assert proc.stderr is not None
+        log = ""
+        while "POST /v1/completions" not in log:
+            line = proc.stderr.readline()
+            assert line, "the server exited early"
+            log += line
+        proc.send_signal(signal.SIGTERM)
+        thread.join(timeout=60)
+        # The request in flight was finished, not cut.
+        events = result["r"].events()
+        assert events[-1] == "[DONE]"
+        assert json.loads(events[-2])["usage"]["completion_tokens"] == 40
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        assert out.strip().endswith("stopped")
+        assert "SIGTERM: finishing running requests, then stopping" in err
+        assert "s3cret-key" not in out + err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+

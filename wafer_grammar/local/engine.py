@@ -1,0 +1,280 @@
+"""The embedded engine: one model, one worker thread, requests served in arrival order.
+
+Every model call happens on the worker thread, so any number of threads (the
+HTTP server's, or a user's) may submit at once. A request's ``n`` choices are
+decoded together as one batch; separate requests queue (FIFO), which on a
+two-core CPU costs little against cross-request batching and keeps the loop simple.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from wafer_grammar.errors import EngineError, InvalidRequest
+from wafer_grammar.local.config import EngineConfig
+from wafer_grammar.local.params import SamplingParams
+from wafer_grammar.local.results import Choice, Completion, Delta, Usage
+from wafer_grammar.tokenize.budget import check_budget
+
+if TYPE_CHECKING:
+    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.local.decode import DecodeJob
+    from wafer_grammar.local.grammars import GrammarCache
+    from wafer_grammar.local.model import LoadedModel
+    from wafer_grammar.tokenize.tokenizer import Tokenizer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Done:
+    generated: int
+
+
+class Generation:
+    """A submitted request: iterate it for its deltas as they are decoded.
+
+    Iteration ends when every choice has finished; :attr:`usage` is then set.
+    :meth:`cancel` stops decoding at the next step (a client went away).
+    """
+
+    def __init__(self, job: DecodeJob, prompt_tokens: int) -> None:
+        self.job = job
+        self.prompt_tokens = prompt_tokens
+        self.usage: Usage | None = None
+        self._items: queue.Queue[list[Delta] | _Done | BaseException] = queue.Queue()
+
+    def cancel(self) -> None:
+        """Stop decoding this request (its iterator then ends early)."""
+        self.job.cancelled.set()
+
+    def __iter__(self) -> Iterator[Delta]:
+        while True:
+            item = self._items.get()
+            if isinstance(item, BaseException):
+                raise item
+            if isinstance(item, _Done):
+                self.usage = Usage(self.prompt_tokens, item.generated)
+                return
+            yield from item
+
+    def result(self) -> Completion:
+        """Wait for the whole completion."""
+        choices = [Choice(index=i) for i in range(self.job.params.n)]
+        for delta in self:
+            choices[delta.index].add(delta)
+        assert self.usage is not None
+        return Completion(choices, self.usage, list(self.job.prompt_ids))
+
+
+
+class Engine:
+    """The embedded engine (SmolLM2-135M-Instruct + XGrammar) behind a Python API.
+
+    ``Engine(config)`` is cheap; :meth:`start` (or ``with Engine() as engine:``)
+    loads the model, ~2 s from the cache, ~17 s the first time.
+    """
+
+    def __init__(self, config: EngineConfig | None = None) -> None:
+        self.config = config or EngineConfig()
+        self._loaded: LoadedModel | None = None
+        self._grammars: GrammarCache | None = None
+        self._jobs: queue.Queue[Generation | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._closing = False
+        self._start_lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    def start(self) -> Engine:
+        """Load the model and start the worker (idempotent)."""
+        with self._start_lock:
+            if self._worker is not None:
+                return self
+            from wafer_grammar.local.grammars import GrammarCache, tokenizer_info
+            from wafer_grammar.local.model import load_model
+
+            loaded = load_model(self.config)
+            info = tokenizer_info(loaded.tokenizer, loaded.vocab_size, loaded.stop_token_ids)
+            self._grammars = GrammarCache(info, size=self.config.grammar_cache_size)
+            self._loaded = loaded
+            logger.info("loaded %s from %s in %.1f s%s", self.config.model_id, loaded.path,
+                        loaded.load_seconds, " (cached)" if loaded.from_cache else "")
+            self._worker = threading.Thread(target=self._work, name="wafer-grammar-engine",
+                                            daemon=True)
+            self._worker.start()
+        return self
+
+    def close(self, timeout: float | None = None) -> None:
+        """Finish the requests already queued, then stop the worker; new ones are refused."""
+        self._closing = True
+        worker = self._worker
+        if worker is not None and worker.is_alive():
+            self._jobs.put(None)
+            worker.join(timeout)
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def loaded(self) -> LoadedModel:
+        """The loaded model (starting the engine if needed)."""
+        if self._loaded is None:
+            self.start()
+        assert self._loaded is not None
+        return self._loaded
+
+    @property
+    def tokenizer(self) -> Tokenizer:
+        """The model's tokenizer (with its chat template)."""
+        return self.loaded.tokenizer
+
+    @property
+    def grammars(self) -> GrammarCache:
+        """The compiled-grammar cache."""
+        self.loaded  # noqa: B018 - starts the engine
+        assert self._grammars is not None
+        return self._grammars
+
+    # ------------------------------------------------------------ requests
+
+    def compile(self, grammar: str | Grammar) -> Any:
+        """The compiled grammar (cached by its exact EBNF text).
+
+        Raises
+        ------
+        GrammarError
+            Invalid grammar; ``.diagnostics`` carry line and column.
+        """
+        text = grammar if isinstance(grammar, str) else grammar.source or grammar.to_ebnf()
+        return self.grammars.get(text)
+
+    def prompt_ids(self, prompt: str | Sequence[int]) -> list[int]:
+        """Token ids of a prompt given as text (control-token strings become control
+        tokens, as servers tokenize) or as ids (checked against the vocabulary)."""
+        if isinstance(prompt, str):
+            ids = self.tokenizer.encode(prompt, allow_special=True)
+        elif isinstance(prompt, Sequence) and all(
+            isinstance(i, int) and not isinstance(i, bool) for i in prompt
+        ):
+            ids = [int(i) for i in prompt]
+            size = self.loaded.vocab_size
+            bad = next((i for i in ids if not 0 <= i < size), None)
+            if bad is not None:
+                raise InvalidRequest(
+                    f"prompt token id {bad} is outside the vocabulary (0..{size - 1})",
+                    param="prompt",
+                )
+        else:
+            raise InvalidRequest(
+                "prompt must be a string or a list of token ids", param="prompt"
+            )
+        if not ids:
+            raise InvalidRequest("prompt is empty; give at least one token", param="prompt")
+        return ids
+
+    def submit(
+        self,
+        prompt: str | Sequence[int],
+        *,
+        grammar: str | Grammar | None = None,
+        params: SamplingParams | None = None,
+        compiled: Any = None,
+    ) -> Generation:
+        """Queue a request; iterate the returned :class:`Generation` for its deltas.
+
+        Parameters
+        ----------
+        prompt:
+            Token ids, or text (tokenized with the model's tokenizer).
+        grammar:
+            EBNF text or a :class:`Grammar`; every choice is in its language.
+        params:
+            Sampling parameters (default: :class:`SamplingParams`'s defaults).
+        compiled:
+            An already compiled grammar (instead of ``grammar``).
+
+        Raises
+        ------
+        InvalidRequest
+            Bad prompt ids, or the engine is shutting down (status 503).
+        GrammarError
+            The grammar is invalid.
+        ContextLengthExceeded
+            The prompt plus ``max_tokens`` does not fit the context.
+        """
+        from wafer_grammar.local.decode import DecodeJob
+
+        if self._closing:
+            raise InvalidRequest("the engine is shutting down", code="shutting_down", status=503)
+        params = params or SamplingParams()
+        ids = self.prompt_ids(prompt)
+        check_budget(len(ids), max_tokens=params.max_tokens,
+                     max_model_len=self.config.max_model_len)
+        if compiled is None and grammar is not None:
+            compiled = self.compile(grammar)
+        generation = Generation(DecodeJob(ids, compiled, params), len(ids))
+        self._jobs.put(generation)
+        return generation
+
+    def complete(
+        self,
+        prompt: str | Sequence[int],
+        *,
+        grammar: str | Grammar | None = None,
+        params: SamplingParams | None = None,
+        **sampling: Any,
+    ) -> Completion:
+        """Generate a whole completion (``sampling`` keywords build the params).
+
+        ``engine.complete(ids, grammar='root ::= "yes" | "no"', max_tokens=4, temperature=0)``
+        """
+        if sampling:
+            params = replace(params, **sampling) if params else SamplingParams(**sampling)
+        return self.submit(prompt, grammar=grammar, params=params).result()
+
+    def chat(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        grammar: str | Grammar | None = None,
+        thinking: bool = False,
+        params: SamplingParams | None = None,
+        **sampling: Any,
+    ) -> Completion:
+        """Render ``messages`` with the model's chat template, then :meth:`complete`."""
+        prompt = self.tokenizer.encode_chat(messages, thinking=thinking)
+        return self.complete(prompt.ids, grammar=grammar, params=params, **sampling)
+
+    # ------------------------------------------------------------ the worker
+
+    def _work(self) -> None:
+        from wafer_grammar.local import decode
+
+        loaded = self.loaded
+        while True:
+            generation = self._jobs.get()
+            if generation is None:
+                return
+            if generation.job.cancelled.is_set():
+                generation._items.put(_Done(0))
+                continue
+            try:
+                total = decode.run(loaded, generation.job, generation._items.put)
+            except Exception as exc:  # handed to the waiting request, never lost
+                logger.exception("decoding failed")
+                error = exc if isinstance(exc, EngineError) else EngineError(
+                    f"decoding failed: {type(exc).__name__}: {exc}")
+                if error is not exc:
+                    error.__cause__ = exc
+                generation._items.put(error)
+            else:
+                generation._items.put(_Done(total))

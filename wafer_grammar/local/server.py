@@ -1,0 +1,406 @@
+"""The local HTTP server: Wafer's ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``.
+
+Standard library only (``ThreadingHTTPServer``): one thread per connection
+parses, validates and streams; all decoding happens on the engine's worker, in
+arrival order. Shutdown is graceful: new requests get 503, those in flight
+finish (up to a grace period, then they are cut), then the engine stops.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import math
+import threading
+import time
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from wafer_grammar.errors import InvalidRequest
+from wafer_grammar.local.app import App, error_answer
+from wafer_grammar.local.config import EngineConfig
+from wafer_grammar.local.engine import Engine, Generation
+from wafer_grammar.local.faults import Fault, FaultPlan, RequestRecord
+from wafer_grammar.local.protocol import Request, parse_json
+from wafer_grammar.local.responses import Shaper, error_body
+
+logger = logging.getLogger(__name__)
+
+CONTROL_PREFIX = "/_wafer_grammar/"
+MAX_BODY = 16 * 1024 * 1024
+
+
+class _Cut(Exception):
+    """A cut_stream fault: drop the connection now."""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "wafer-grammar-local"
+
+    # ------------------------------------------------------------ plumbing
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The request line and status only: headers (and so the API key) are never logged.
+        logger.info("%s %s", self.address_string(), format % args)
+
+    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None,
+                   fault: Fault | None = None) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        if fault is not None and fault.kind == "malformed_json":
+            data = data[: max(1, len(data) // 2)]  # valid UTF-8 start, invalid JSON
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if fault is not None and fault.kind == "cut_stream":
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
+            raise _Cut
+        self.wfile.write(data)
+        self._status = status
+
+    def _error(self, status: int, message: str, code: str, param: str | None = None,
+               headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, error_body(message, status=status, code=code, param=param),
+                        headers)
+
+    def _read_body(self) -> bytes:
+        length = self.headers.get("Content-Length")
+        if length is None:
+            if self.command == "DELETE":
+                return b""
+            raise InvalidRequest("the request needs a Content-Length header",
+                                 code="length_required", status=411)
+        try:
+            size = int(length)
+        except ValueError:
+            raise InvalidRequest("Content-Length is not a number") from None
+        if size > MAX_BODY:
+            raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes",
+                                 code="request_too_large", status=413)
+        return self.rfile.read(size)
+
+    def _authorized(self) -> bool:
+        key = self.server.api_key
+        if key is None:
+            return True
+        header = self.headers.get("Authorization")
+        if header is None:
+            self._error(401, "missing API key: send the header 'Authorization: Bearer <key>'",
+                        "missing_api_key")
+            return False
+        scheme, _, token = header.partition(" ")
+        # compare_digest: the time taken does not reveal how much of the key matched.
+        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), key):
+            self._error(401, "invalid API key", "invalid_api_key")
+            return False
+        return True
+
+    def _dispatch(self, method: str) -> None:
+        self._status = 0
+        fault: Fault | None = None
+        path = self.path.split("?", 1)[0]
+        try:
+            # Read the body before anything can answer: a body left unread on a
+            # kept-alive connection would be taken for the next request.
+            self._raw = self._read_body() if method in ("POST", "DELETE") else b""
+            if path == "/health" and method == "GET":
+                self._send_json(200, {"status": "ok"})
+                return
+            if not self._authorized():
+                return
+            if path.startswith(CONTROL_PREFIX):
+                self._control(method, path)
+                return
+            fault = self.server.faults.take(path)
+            if fault is not None and fault.kind == "status":
+                self._fault_status(fault)
+                return
+            if fault is not None and fault.kind == "slow_first_byte":
+                time.sleep(fault.delay)
+                fault = None
+            self._route(method, path, fault)
+        except _Cut:
+            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        except InvalidRequest as exc:
+            self.close_connection = True  # the body may be unread
+            answer = error_answer(exc)
+            self._send_json(answer.status, answer.body)
+        finally:
+            self.server.faults.record(RequestRecord(method, path, self._status,
+                                                    fault.kind if fault else None))
+
+    def _fault_status(self, fault: Fault) -> None:
+        headers = {}
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(math.ceil(fault.retry_after))
+        phrase = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus._value2member_map_ \
+            else "Error"
+        code = "rate_limit_exceeded" if fault.status == 429 else "injected_fault"
+        self._error(fault.status, f"{phrase} (injected fault)", code, headers=headers)
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    # ------------------------------------------------------------ routes
+
+    def _route(self, method: str, path: str, fault: Fault | None) -> None:
+        app = self.server.app
+        if path == "/v1/models" and method == "GET":
+            self._send_json(200, app.models(), fault=fault)
+        elif path == f"/v1/models/{app.model_id}" and method == "GET":
+            self._send_json(200, app.card(), fault=fault)
+        elif path.startswith("/v1/models/") and method == "GET":
+            self._error(404, f"model {path[len('/v1/models/'):]!r} does not exist; this server "
+                        f"serves {app.model_id!r}", "model_not_found", "model")
+        elif path in ("/v1/completions", "/v1/chat/completions"):
+            if method != "POST":
+                self._error(405, f"{path} takes POST", "method_not_allowed")
+            else:
+                self._generate(path, fault)
+        else:
+            self._error(404, f"no route {method} {path}", "not_found")
+
+    def _generate(self, path: str, fault: Fault | None) -> None:
+        chat = path == "/v1/chat/completions"
+        if self.server.draining:
+            self._error(503, "the server is shutting down", "shutting_down")
+            return
+        try:
+            request = self.server.app.parse(path, parse_json(self._raw))
+            generation, shaper = self.server.app.start(request)
+        except Exception as exc:  # every refusal becomes an error answer
+            answer = error_answer(exc, chat=chat)
+            self._send_json(answer.status, answer.body)
+            return
+        with self.server.track(generation):
+            if request.stream:
+                self._stream(request, generation, shaper, fault)
+            else:
+                try:
+                    completion = generation.result()
+                except Exception as exc:
+                    answer = error_answer(exc, chat=chat)
+                    self._send_json(answer.status, answer.body)
+                    return
+                self._send_json(200, shaper.completion(completion.choices, completion.usage),
+                                fault=fault)
+
+    def _stream(self, request: Request, generation: Generation, shaper: Shaper,
+                fault: Fault | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")  # the stream ends when the connection does
+        self.end_headers()
+        self.close_connection = True
+        self._status = 200
+        sent = 0
+
+        def event(payload: str) -> None:
+            nonlocal sent
+            if fault is not None and sent == fault.after_chunks:
+                if fault.kind == "cut_stream":
+                    raise _Cut
+                if fault.kind == "malformed_json":
+                    payload = payload[: max(1, len(payload) // 2)]
+            self.wfile.write(f"data: {payload}\n\n".encode())
+            self.wfile.flush()
+            sent += 1
+
+        try:
+            for delta in generation:
+                if delta.text or delta.finish_reason or delta.logprobs:
+                    event(json.dumps(shaper.chunk([delta]), ensure_ascii=False))
+            if request.include_usage and generation.usage is not None:
+                event(json.dumps(shaper.usage_chunk(generation.usage)))
+        except (_Cut, BrokenPipeError, ConnectionResetError):
+            generation.cancel()  # nobody is listening: stop decoding
+            raise
+        except Exception as exc:  # mid-stream: the status is sent, so the error is an event
+            answer = error_answer(exc, chat=request.chat)
+            event(json.dumps(answer.body))
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+    def _control(self, method: str, path: str) -> None:
+        plan = self.server.faults
+        if not self.server.test_control:
+            self._error(404, f"no route {method} {path} (start the server with "
+                        "--enable-test-control for test endpoints)", "not_found")
+            return
+        if path == CONTROL_PREFIX + "faults" and method == "POST":
+            doc = parse_json(self._raw)
+            faults = doc.get("faults")
+            if not isinstance(faults, list):
+                raise InvalidRequest('send {"faults": [...]}', param="faults")
+            plan.add(*(Fault.from_dict(f) for f in faults))
+            self._send_json(200, {"pending": [f.to_dict() for f in plan.pending()]})
+        elif path == CONTROL_PREFIX + "faults" and method == "DELETE":
+            plan.clear()
+            self._send_json(200, {"pending": []})
+        elif path == CONTROL_PREFIX + "faults" and method == "GET":
+            self._send_json(200, {"pending": [f.to_dict() for f in plan.pending()]})
+        elif path == CONTROL_PREFIX + "requests" and method == "GET":
+            self._send_json(200, {"requests": [r.__dict__ for r in plan.requests]})
+        else:
+            self._error(404, f"no route {method} {path}", "not_found")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True  # shutdown waits on in-flight generations itself, with a grace period
+
+    def __init__(self, address: tuple[str, int], app: App, *, api_key: str | None,
+                 faults: FaultPlan, test_control: bool) -> None:
+        super().__init__(address, _Handler)
+        self.app = app
+        self.api_key = api_key.encode() if api_key is not None else None
+        self.faults = faults
+        self.test_control = test_control
+        self.draining = False
+        self._active: set[Generation] = set()
+        self._idle = threading.Condition()
+
+    def track(self, generation: Generation) -> _Tracked:
+        return _Tracked(self, generation)
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._active, timeout)
+
+    def cancel_all(self) -> None:
+        with self._idle:
+            for generation in self._active:
+                generation.cancel()
+
+
+class _Tracked:
+    def __init__(self, server: _HTTPServer, generation: Generation) -> None:
+        self.server, self.generation = server, generation
+
+    def __enter__(self) -> None:
+        with self.server._idle:
+            self.server._active.add(self.generation)
+
+    def __exit__(self, *exc: object) -> None:
+        with self.server._idle:
+            self.server._active.discard(self.generation)
+            self.server._idle.notify_all()
+
+
+class LocalServer:
+    """The embedded engine behind Wafer's HTTP API, on a loopback port.
+
+    ``with LocalServer(port=0) as server: ... server.base_url ...`` runs it in a
+    background thread; :meth:`serve_forever` runs it in the calling one.
+
+    Parameters
+    ----------
+    engine:
+        The engine to serve (default: a new one from ``config``); started here.
+    host, port:
+        Where to listen; port 0 picks a free one (read :attr:`port`).
+    api_key:
+        When set, every request needs ``Authorization: Bearer <api_key>``.
+    faults:
+        A fault plan (default: an empty one, which injects nothing).
+    test_control:
+        Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | None = None,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        api_key: str | None = None,
+        faults: FaultPlan | None = None,
+        test_control: bool = False,
+        config: EngineConfig | None = None,
+    ) -> None:
+        self.engine = engine or Engine(config)
+        self.faults = faults or FaultPlan()
+        self._host, self._port = host, port
+        self._api_key = api_key
+        self._test_control = test_control
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        # Never the key itself.
+        auth = "on" if self._api_key else "off"
+        where = self.base_url if self._httpd else f"http://{self._host}:{self._port}"
+        return f"<LocalServer {where} model={self.engine.config.model_id!r} auth={auth}>"
+
+    def bind(self) -> LocalServer:
+        """Load the engine and open the socket (without serving yet)."""
+        if self._httpd is None:
+            self.engine.start()
+            self._httpd = _HTTPServer((self._host, self._port), App(self.engine),
+                                      api_key=self._api_key, faults=self.faults,
+                                      test_control=self._test_control)
+        return self
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "the server is not bound yet"
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT/v1``: what an OpenAI-style client takes as its base URL."""
+        host = self._host if ":" not in self._host else f"[{self._host}]"
+        return f"http://{host}:{self.port}/v1"
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until :meth:`stop` is called (from another thread)."""
+        self.bind()
+        assert self._httpd is not None
+        self._httpd.serve_forever(poll_interval=0.2)
+
+    def start(self) -> LocalServer:
+        """Serve in a background thread."""
+        self.bind()
+        self._thread = threading.Thread(target=self.serve_forever, name="wafer-grammar-server",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, grace: float = 30.0) -> None:
+        """Stop: refuse new requests, let those in flight finish for up to ``grace``
+        seconds (then cut them), stop the engine and close the socket."""
+        httpd = self._httpd
+        if httpd is None:
+            return
+        httpd.draining = True
+        if not httpd.wait_idle(grace):
+            logger.warning("cutting requests still running after %.0f s", grace)
+            httpd.cancel_all()
+            httpd.wait_idle(5.0)
+        httpd.shutdown()
+        if self._thread is not None:
+            self._thread.join()
+        self.engine.close(timeout=10.0)
+        httpd.server_close()
+        self._httpd = None
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
