@@ -10,12 +10,22 @@ import wafer_grammar
 
 def test_all_is_pinned() -> None:
     assert wafer_grammar.__all__ == [
-        "ChatTemplateMissing", "ContextLengthExceeded", "Diagnostic", "Grammar",
-        "GrammarBuilder", "GrammarError", "GrammarSyntaxError", "LabelReport",
-        "LanguageNotFinite", "ModelEntry", "OutputMismatch", "Prompt", "Registry",
-        "RegistryError", "TextUnjudgeable", "ThinkingUnsupported", "Tokenizer",
-        "TokenizerError", "TokenizerNotFound", "WaferGrammarError", "check_budget",
-        "check_labels", "default_registry", "load_tokenizer", "max_tokens_for", "register_model",
+        "APIError", "AsyncWaferClient", "AuthenticationFailed", "BadRequest", "ChatCompletion",
+        "ChatTemplateMissing", "ClientConfig", "Completion", "ConnectionFailed",
+        "ConstraintViolation", "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry",
+        "DecodeError", "Diagnostic", "EngineError", "Grammar", "GrammarBuilder", "GrammarError",
+        "GrammarRejected", "GrammarSyntaxError", "IgnoredParameterWarning", "InvalidLabels",
+        "InvalidRequest", "LabelDistribution", "LabelGrammar", "LabelReport",
+        "LanguageNotFinite", "LogprobsMissing", "MalformedResponse", "ModelCard", "ModelEntry",
+        "ModelUnavailable", "ModelValidationFailed", "NotFound", "OutputMismatch",
+        "OutputNotJSON", "PermissionDenied", "PricingUnavailable", "Prompt", "RateLimited",
+        "RegexUnsupported", "Registry", "RegistryError", "RequestTimeout", "RetryPolicy",
+        "SchemaViolation", "ServerContextLengthExceeded", "ServerError", "TextUnjudgeable",
+        "ThinkingUnsupported", "Timeouts", "Tokenizer", "TokenizerError", "TokenizerNotFound",
+        "TruncatedOutput", "UnsupportedSchema", "Usage", "WaferClient", "WaferGrammarError",
+        "ZDRUnsupported", "check_budget", "check_labels", "cost_of", "decode",
+        "default_registry", "label_probabilities", "load_tokenizer", "max_tokens_for",
+        "register_model",
     ]  # fmt: skip
     for name in wafer_grammar.__all__:
         assert getattr(wafer_grammar, name) is not None

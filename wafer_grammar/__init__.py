@@ -1,21 +1,56 @@
-"""wafer-grammar: grammar-constrained, token-level work against Wafer's LLM API."""
+"""wafer-grammar: grammar-constrained, token-level work against Wafer's LLM API.
 
+This module only re-exports. The HTTP client is imported on first use, so
+``import wafer_grammar`` loads neither httpx nor torch, transformers or XGrammar.
+"""
+
+from typing import TYPE_CHECKING, Any
+
+from wafer_grammar.convert import Coverage, CoverageEntry, LabelGrammar
+from wafer_grammar.decoding import Cost, LabelDistribution, cost_of, decode, label_probabilities
 from wafer_grammar.ebnf.build import GrammarBuilder
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import (
+    APIError,
+    AuthenticationFailed,
+    BadRequest,
     ChatTemplateMissing,
+    ConnectionFailed,
+    ConstraintViolation,
     ContextLengthExceeded,
+    DecodeError,
+    EngineError,
     GrammarError,
+    GrammarRejected,
     GrammarSyntaxError,
+    InvalidLabels,
+    InvalidRequest,
     LanguageNotFinite,
+    LogprobsMissing,
+    MalformedResponse,
+    ModelUnavailable,
+    ModelValidationFailed,
+    NotFound,
     OutputMismatch,
+    OutputNotJSON,
+    PermissionDenied,
+    PricingUnavailable,
+    RateLimited,
+    RegexUnsupported,
     RegistryError,
+    RequestTimeout,
+    SchemaViolation,
+    ServerContextLengthExceeded,
+    ServerError,
     TextUnjudgeable,
     ThinkingUnsupported,
     TokenizerError,
     TokenizerNotFound,
+    TruncatedOutput,
+    UnsupportedSchema,
     WaferGrammarError,
+    ZDRUnsupported,
 )
 from wafer_grammar.tokenize import (
     LabelReport,
@@ -31,30 +66,104 @@ from wafer_grammar.tokenize import (
     register_model,
 )
 
+if TYPE_CHECKING:
+    from wafer_grammar.client import (
+        AsyncWaferClient,
+        ChatCompletion,
+        ClientConfig,
+        Completion,
+        IgnoredParameterWarning,
+        ModelCard,
+        RetryPolicy,
+        Timeouts,
+        Usage,
+        WaferClient,
+    )
+
+_CLIENT_NAMES = frozenset({
+    "AsyncWaferClient", "ChatCompletion", "ClientConfig", "Completion",
+    "IgnoredParameterWarning", "ModelCard", "RetryPolicy", "Timeouts", "Usage", "WaferClient",
+})  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    # The client pulls in httpx: load it when first asked for, not at import.
+    if name in _CLIENT_NAMES:
+        import wafer_grammar.client as client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'wafer_grammar' has no attribute {name!r}")
+
+
 __all__ = [
+    "APIError",
+    "AsyncWaferClient",
+    "AuthenticationFailed",
+    "BadRequest",
+    "ChatCompletion",
     "ChatTemplateMissing",
+    "ClientConfig",
+    "Completion",
+    "ConnectionFailed",
+    "ConstraintViolation",
     "ContextLengthExceeded",
+    "Cost",
+    "Coverage",
+    "CoverageEntry",
+    "DecodeError",
     "Diagnostic",
+    "EngineError",
     "Grammar",
     "GrammarBuilder",
     "GrammarError",
+    "GrammarRejected",
     "GrammarSyntaxError",
+    "IgnoredParameterWarning",
+    "InvalidLabels",
+    "InvalidRequest",
+    "LabelDistribution",
+    "LabelGrammar",
     "LabelReport",
     "LanguageNotFinite",
+    "LogprobsMissing",
+    "MalformedResponse",
+    "ModelCard",
     "ModelEntry",
+    "ModelUnavailable",
+    "ModelValidationFailed",
+    "NotFound",
     "OutputMismatch",
+    "OutputNotJSON",
+    "PermissionDenied",
+    "PricingUnavailable",
     "Prompt",
+    "RateLimited",
+    "RegexUnsupported",
     "Registry",
     "RegistryError",
+    "RequestTimeout",
+    "RetryPolicy",
+    "SchemaViolation",
+    "ServerContextLengthExceeded",
+    "ServerError",
     "TextUnjudgeable",
     "ThinkingUnsupported",
+    "Timeouts",
     "Tokenizer",
     "TokenizerError",
     "TokenizerNotFound",
+    "TruncatedOutput",
+    "UnsupportedSchema",
+    "Usage",
+    "WaferClient",
     "WaferGrammarError",
+    "ZDRUnsupported",
     "check_budget",
     "check_labels",
+    "cost_of",
+    "decode",
     "default_registry",
+    "label_probabilities",
     "load_tokenizer",
     "max_tokens_for",
     "register_model",

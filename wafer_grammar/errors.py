@@ -369,7 +369,7 @@ class ZDRUnsupported(WaferGrammarError, ValueError):
         )
 
 
-# -- decoding a completion (wafer_grammar.decode) ----------------------------------------
+# -- decoding a completion (wafer_grammar.decoding) ----------------------------------------
 
 
 class DecodeError(WaferGrammarError, ValueError):

@@ -33,8 +33,13 @@ def test_models_card(local_server: LocalServerHandle) -> None:
     (card,) = reply.json()["data"]
     assert card["id"] == MODEL == local_server.model
     assert card["max_model_len"] == 8192
-    assert card["wafer"]["pricing"]["input_per_million_tokens"] == 0.0
-    assert card["wafer"]["pricing"]["output_per_million_tokens"] == 0.0
+    assert card["wafer"]["pricing"] == {
+        "input_cents_per_million": 0,
+        "output_cents_per_million": 0,
+        "cache_read_cents_per_million": 0,
+    }
+    assert card["zdr_supported"] is True
+    assert card["wafer"]["capabilities"]["vision"] is False
     assert card["wafer"]["capabilities"]["ebnf"] is True
     one = call(local_server.base_url, "GET", f"/v1/models/{MODEL}", key=local_server.api_key)
     assert one.json() == card

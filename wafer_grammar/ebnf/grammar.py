@@ -12,8 +12,12 @@ from wafer_grammar.ebnf.render import render_ebnf
 from wafer_grammar.ebnf.syntax import GrammarAST, Rule
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+
     from lark import Token, Tree
 
+    from wafer_grammar.convert.choice import LabelGrammar
+    from wafer_grammar.convert.coverage import Coverage
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
 
@@ -25,6 +29,10 @@ class Grammar:
     :mod:`wafer_grammar.ebnf.build`. Grammars compare by structure: two texts
     that differ only in layout, comments or escape spelling are equal.
     """
+
+    #: For grammars converted from a JSON Schema or model: which keyword is
+    #: enforced, checked after decoding or ignored. None otherwise.
+    coverage: Coverage | None = None
 
     def __init__(self, ast: GrammarAST, *, source: str | None = None, path: str | None = None):
         self.ast = ast
@@ -48,6 +56,58 @@ class Grammar:
         """Read and parse a grammar file (UTF-8)."""
         text = Path(path).read_text(encoding="utf-8")
         return cls(parse_ebnf(text, root=root), source=text, path=str(path))
+
+    @classmethod
+    def choice(cls, labels: Iterable[str], *, case_sensitive: bool = True) -> LabelGrammar:
+        """Exactly one of ``labels``; ``check()`` warns (W302) when one is a prefix of another.
+
+        Raises:
+            InvalidLabels: no labels, an empty label, or duplicates.
+        """
+        from wafer_grammar.convert.choice import choice_grammar
+
+        return choice_grammar(labels, case_sensitive=case_sensitive)
+
+    @classmethod
+    def from_regex(cls, pattern: str, flags: int = 0) -> Grammar:
+        """Exactly the strings ``re.fullmatch(pattern, s, flags)`` matches (Python ``re`` syntax).
+
+        Raises:
+            RegexUnsupported: a construct no grammar can express (backreferences,
+                lookaround, ``\\b`` ...) or a malformed pattern; names it and its position.
+        """
+        from wafer_grammar.convert.regex import regex_grammar
+
+        return regex_grammar(pattern, flags)
+
+    @classmethod
+    def from_json_schema(
+        cls,
+        schema: Mapping[str, object] | bool | str,
+        *,
+        strict: bool = True,
+        whitespace: str = "compact",
+    ) -> Grammar:
+        """Every output ``json.loads`` and validates against ``schema``; see ``.coverage``.
+
+        ``whitespace`` is ``"compact"`` (none) or ``"pretty"`` (indented, bounded).
+
+        Raises:
+            UnsupportedSchema: (``strict=True``) a keyword the grammar cannot enforce,
+                with ``.keyword`` and ``.pointer``.
+        """
+        from wafer_grammar.convert.json_schema import json_schema_grammar
+
+        return json_schema_grammar(schema, strict=strict, whitespace=whitespace)
+
+    @classmethod
+    def from_model(
+        cls, model: object, *, strict: bool = True, whitespace: str = "compact"
+    ) -> Grammar:
+        """The grammar of a pydantic v2 model's ``model_json_schema()``."""
+        from wafer_grammar.convert.pydantic import model_grammar
+
+        return model_grammar(model, strict=strict, whitespace=whitespace)
 
     # -- views -----------------------------------------------------------------
     @property

@@ -61,8 +61,12 @@ def model_card(
         "created": created,
         "owned_by": "wafer-grammar-local",
         "max_model_len": max_model_len,
+        # Nothing leaves this machine, so zero data retention holds trivially.
+        "zdr_supported": True,
         "wafer": {
             "capabilities": {
+                "vision": False,
+                "tools": False,
                 "completions": True,
                 "chat_completions": True,
                 "token_ids": True,
@@ -72,10 +76,11 @@ def model_card(
                 "streaming": True,
                 "reasoning": reasoning,
             },
+            # Wafer's shape: cents per million tokens, cache reads priced apart.
             "pricing": {
-                "input_per_million_tokens": 0.0,
-                "output_per_million_tokens": 0.0,
-                "currency": "USD",
+                "input_cents_per_million": 0,
+                "output_cents_per_million": 0,
+                "cache_read_cents_per_million": 0,
             },
         },
     }

@@ -12,6 +12,7 @@ import hmac
 import json
 import logging
 import math
+import socket
 import threading
 import time
 from http import HTTPStatus
@@ -42,6 +43,12 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "wafer-grammar-local"
 
     # ------------------------------------------------------------ plumbing
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body are separate writes; with Nagle on, each response would
+        # stall ~40 ms waiting for the client's delayed ACK.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line and status only: headers (and so the API key) are never logged.

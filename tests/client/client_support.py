@@ -1,0 +1,27 @@
+"""Shared constants for the client tests (imported by name: tests/ is not a package)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from wafer_grammar.client import RetryPolicy
+
+# Fast retries: the policy's arithmetic is tested without a server; here only the behaviour.
+FAST = RetryPolicy(max_retries=3, initial_delay=0.01, max_delay=0.05)
+GRAMMAR = 'root ::= "yes" | "no"'
+QUESTION = [{"role": "user", "content": "Is the sky blue? Answer yes or no."}]
+
+
+def fresh_log(server: Any) -> None:
+    """Clear the server's request log once the previous test's last request is recorded.
+
+    The server records a request after answering it, so a client can see the
+    answer before the record lands; a short pause closes that window.
+    """
+    time.sleep(0.1)
+    server.clear()
+
+
+def paths(server: Any) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path, r.status) for r in server.requests()]

@@ -1,0 +1,65 @@
+"""JSON Schema -> grammar; see :func:`json_schema_grammar`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from wafer_grammar.convert.common import grammar_of
+from wafer_grammar.convert.json_schema.converter import SchemaConverter
+from wafer_grammar.ebnf.grammar import Grammar
+from wafer_grammar.ebnf.syntax import Rule
+from wafer_grammar.errors import UnsupportedSchema
+
+
+def json_schema_grammar(
+    schema: Mapping[str, Any] | bool | str,
+    *,
+    strict: bool = True,
+    whitespace: str = "compact",
+) -> Grammar:
+    """A grammar whose every output ``json.loads`` and validates against ``schema``.
+
+    Parameters:
+        schema: a JSON Schema (a dict, ``True``/``False``, or its JSON text).
+        strict: raise on any keyword the grammar cannot enforce (default). With
+            ``strict=False`` the grammar leaves such keywords out and
+            ``grammar.coverage`` lists every keyword as ``enforced``,
+            ``checked-after-decoding`` or ``ignored``.
+        whitespace: ``"compact"`` (no whitespace, as ``json.dumps(v,
+            separators=(",", ":"))``) or ``"pretty"`` (``json.dumps(v, indent=2)``
+            layout, with each line's indentation bounded to 0..32 spaces).
+
+    Returns:
+        A :class:`Grammar` with a ``coverage`` attribute (a :class:`Coverage`).
+
+    Raises:
+        UnsupportedSchema: (``strict=True``) a keyword that cannot be enforced, naming
+            the keyword and the JSON pointer of its schema; in any mode, a schema
+            that admits no value or a ``$ref`` that cannot be followed.
+    """
+    if isinstance(schema, str):
+        schema = json.loads(schema)
+    if isinstance(schema, Mapping):
+        schema = dict(schema)
+    converter = SchemaConverter(schema, strict=strict, whitespace=whitespace)
+    body = converter.convert(schema, "", rule="root")
+    if body is None:
+        raise UnsupportedSchema("type", "", "admits no value: there is nothing to generate")
+    converter.bodies["root"] = body
+    empty = [name for name, b in converter.bodies.items() if b is None]
+    if empty:  # pragma: no cover - every rule is defined once its body is known
+        raise AssertionError(f"rules without a body: {empty}")
+    rules = [
+        Rule(name, b, options=converter.options.get(name, ()))
+        for name, b in converter.bodies.items()
+        if b is not None
+    ]
+    rules += converter.library.rules_for(rules)
+    grammar = grammar_of(rules)
+    grammar.coverage = converter.coverage
+    return grammar
+
+
+__all__ = ["json_schema_grammar"]

@@ -1,0 +1,364 @@
+"""The JSON Schema -> grammar walk: dispatch, references, rules, coverage.
+
+One schema node becomes one expression; object schemas and ``$ref`` targets
+become rules of their own (named after their property or definition), so the
+grammar reads like the schema and recursion is just a rule that refers to
+itself. Shared pieces (any value, strings, numbers, formats) are added at the
+end, only those used.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+from urllib.parse import unquote
+
+from wafer_grammar.convert.coverage import Coverage
+from wafer_grammar.convert.json_schema.formats import FORMATS, format_lengths
+from wafer_grammar.convert.json_schema.keywords import (
+    ALL_TYPES,
+    ANNOTATIONS,
+    ENFORCED,
+    JSON_TYPES,
+    TYPE_KEYWORDS,
+    VALIDATION_ONLY,
+    child,
+    unescape_pointer,
+)
+from wafer_grammar.convert.json_schema.library import Library
+from wafer_grammar.convert.json_schema.merge import MergeConflict, disjoint, merge, normalize
+from wafer_grammar.convert.json_schema.numbers import alt, number_range, seq
+from wafer_grammar.convert.json_schema.strings import json_encode, limit_length, string_of_length
+from wafer_grammar.convert.json_schema.structure import Structure
+from wafer_grammar.convert.regex import python_regex_to_expr
+from wafer_grammar.ebnf.syntax import Choice, Expr, Literal, RuleOption, RuleRef
+from wafer_grammar.errors import RegexUnsupported, UnsupportedSchema
+
+Schema = dict[str, Any]
+_MAX_DEPTH = 64
+_NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+class SchemaConverter:
+    """Converts one schema; read :attr:`coverage` and call :meth:`rules` after :meth:`convert`."""
+
+    def __init__(self, schema: Any, *, strict: bool, whitespace: str) -> None:
+        if whitespace not in ("compact", "pretty"):
+            raise ValueError(f'whitespace must be "compact" or "pretty", not {whitespace!r}')
+        self.root_schema = schema
+        self.strict = strict
+        self.coverage = Coverage()
+        self.library = Library(pretty=whitespace == "pretty")
+        self.shape = Structure(self.library, self)
+        self.bodies: dict[str, Expr | None] = {"root": None}
+        self.options: dict[str, tuple[RuleOption, ...]] = {}
+        self.ref_names: dict[str, str] = {"": "root"}
+        self._validator: Any = None
+
+    # -- reporting ---------------------------------------------------------------------
+    def unsupported(self, keyword: str, pointer: str, reason: str) -> None:
+        """Raise (strict) or record ``keyword`` as checked after decoding."""
+        if self.strict:
+            raise UnsupportedSchema(keyword, pointer, reason)
+        self.coverage.record(pointer, keyword, "checked-after-decoding", reason)
+
+    def _classify(self, schema: Schema, pointer: str, *, values_only: bool) -> None:
+        for key in schema:
+            if key in ANNOTATIONS:
+                self.coverage.record(pointer, key, "ignored", "does not constrain values")
+            elif key in ENFORCED or (values_only and key in VALIDATION_ONLY):
+                continue
+            elif key in VALIDATION_ONLY:
+                self.unsupported(key, pointer, "is not supported: a grammar cannot enforce it")
+            elif self.strict:
+                raise UnsupportedSchema(
+                    key, pointer, "is not a JSON Schema keyword this converter knows (a typo?)"
+                )
+            else:
+                self.coverage.record(pointer, key, "ignored", "unknown keyword")
+
+    # -- rules ----------------------------------------------------------------------------
+    def new_rule(self, hint: str) -> str:
+        """A fresh rule name made from ``hint``, reserved at once (its body comes later)."""
+        base = _NAME_BAD.sub("-", hint).strip("-") or "schema"
+        if base[0].isdigit() or base in ("true", "false"):
+            base = "r-" + base
+        name, n = base, 1
+        while name in self.bodies or name in self.library.names:
+            n += 1
+            name = f"{base}-{n}"
+        self.bodies[name] = None
+        return name
+
+    def define(self, name: str, body: Expr | None, *options: RuleOption) -> RuleRef | None:
+        self.bodies[name] = body
+        if options:
+            self.options[name] = options
+        return None if body is None else RuleRef(name)
+
+    def resolve(self, ref: str, pointer: str) -> tuple[str, Any]:
+        """The pointer and schema ``ref`` names (local references only)."""
+        if not ref.startswith("#"):
+            raise UnsupportedSchema(
+                "$ref",
+                pointer,
+                f'points outside this schema ("{ref}"): only "#..." references are supported',
+            )
+        target_pointer = unquote(ref[1:])
+        node: Any = self.root_schema
+        for token in target_pointer.split("/")[1:]:
+            token = unescape_pointer(token)
+            if isinstance(node, list) and token.isdigit() and int(token) < len(node):
+                node = node[int(token)]
+            elif isinstance(node, dict) and token in node:
+                node = node[token]
+            else:
+                raise UnsupportedSchema("$ref", pointer, f'points to "{ref}", which does not exist')
+        return target_pointer, node
+
+    def ref_rule(self, ref: str, pointer: str) -> RuleRef | None:
+        target_pointer, target = self.resolve(ref, pointer)
+        if target_pointer in self.ref_names:
+            return RuleRef(self.ref_names[target_pointer])
+        name = self.new_rule(unescape_pointer(target_pointer.rsplit("/", 1)[-1]))
+        self.ref_names[target_pointer] = name
+        body = self.convert(target, target_pointer, rule=name)
+        if body is None:
+            raise UnsupportedSchema("$ref", pointer, f'points to "{ref}", which admits no value')
+        return self.define(name, body)
+
+    # -- the walk ------------------------------------------------------------------------
+    def convert(
+        self, schema: Any, pointer: str, *, rule: str | None = None, depth: int = 0
+    ) -> Expr | None:
+        """The expression for ``schema``; None when it admits no value.
+
+        ``rule`` names the rule this expression will be the body of (objects
+        then need no rule of their own).
+        """
+        if depth > _MAX_DEPTH:
+            raise UnsupportedSchema(
+                "allOf", pointer, "nests too deeply to merge (a reference cycle?)"
+            )
+        if schema is True or schema == {}:
+            return self.library.ref("value")
+        if schema is False:
+            return None
+        if not isinstance(schema, dict):
+            raise UnsupportedSchema("type", pointer, f"holds {type(schema).__name__}, not a schema")
+        values_only = "enum" in schema or "const" in schema
+        self._classify(schema, pointer, values_only=values_only)
+        for key in schema:
+            if key in ENFORCED or (values_only and key in VALIDATION_ONLY):
+                self.coverage.record(pointer, key, "enforced")
+        schema = normalize(schema)
+        constraints = [k for k in schema if k not in ANNOTATIONS]
+        if "$ref" in schema and constraints == ["$ref"]:
+            return self.ref_rule(schema["$ref"], pointer)
+        if "$ref" in schema or "allOf" in schema:
+            return self._all_of(schema, pointer, rule, depth)
+        for key in ("anyOf", "oneOf"):
+            if key in schema:
+                return self._any_of(key, schema, pointer, rule, depth)
+        if values_only:
+            return self._values(schema, pointer)
+        return self._typed(schema, pointer, rule)
+
+    def _flatten(self, schema: Any, pointer: str, depth: int) -> list[Any]:
+        if depth > _MAX_DEPTH:
+            raise UnsupportedSchema(
+                "allOf", pointer, "nests too deeply to merge (a reference cycle?)"
+            )
+        if not isinstance(schema, dict):
+            return [schema]
+        rest = {k: v for k, v in schema.items() if k not in ("$ref", "allOf")}
+        parts: list[Any] = [rest]
+        if "$ref" in schema:
+            parts += self._flatten(self.resolve(schema["$ref"], pointer)[1], pointer, depth + 1)
+        for branch in schema.get("allOf", []):
+            parts += self._flatten(branch, pointer, depth + 1)
+        return parts
+
+    def _all_of(self, schema: Schema, pointer: str, rule: str | None, depth: int) -> Expr | None:
+        parts = self._flatten(schema, pointer, depth)
+        if any(p is False for p in parts):
+            return None
+        merged: Schema = {}
+        for part in parts:
+            if part is True:
+                continue
+            try:
+                merged = merge(merged, part)
+            except MergeConflict as exc:
+                self.unsupported("allOf", pointer, f"cannot be merged: {exc.reason}")
+        return self.convert(merged, pointer, rule=rule, depth=depth + 1)
+
+    def _any_of(
+        self, key: str, schema: Schema, pointer: str, rule: str | None, depth: int
+    ) -> Expr | None:
+        branches = schema[key]
+        base = {k: v for k, v in schema.items() if k != key}
+        if key == "oneOf" and not disjoint(branches, lambda r: self.resolve(r, pointer)[1]):
+            self.unsupported(
+                "oneOf",
+                pointer,
+                "has branches that may overlap: a grammar cannot exclude values that match two",
+            )
+        has_base = any(k not in ANNOTATIONS for k in base)
+        exprs: list[Expr | None] = []
+        for i, branch in enumerate(branches):
+            where = child(pointer, key, i)
+            if has_base:
+                branch = {"allOf": [base, branch]}
+            exprs.append(self.convert(branch, where, depth=depth + 1))
+        return alt(*exprs)
+
+    def _values(self, schema: Schema, pointer: str) -> Expr | None:
+        values = [schema["const"]] if "const" in schema else list(schema["enum"])
+        rest = {
+            k: v for k, v in schema.items() if k not in ("enum", "const") and k not in ANNOTATIONS
+        }
+        if rest:
+            values = [v for v in values if self._valid(v, rest)]
+        return alt(*(self.library.value_literal(v) for v in values))
+
+    def _valid(self, value: Any, schema: Schema) -> bool:
+        if self._validator is None:
+            try:
+                from jsonschema import validators  # type: ignore[import-untyped,unused-ignore]
+            except ImportError as exc:  # pragma: no cover - jsonschema is a convert extra
+                raise ImportError(
+                    "enum/const with other keywords needs jsonschema: "
+                    "pip install wafer-grammar[convert]"
+                ) from exc
+            root = self.root_schema if isinstance(self.root_schema, dict) else {}
+            self._validator = validators.validator_for(root)(root)
+        return bool(self._validator.evolve(schema=schema).is_valid(value))
+
+    # -- typed values ----------------------------------------------------------------------
+    def _typed(self, schema: Schema, pointer: str, rule: str | None) -> Expr | None:
+        raw = schema.get("type")
+        if raw is None:
+            if not any(k in schema for kws in TYPE_KEYWORDS.values() for k in kws):
+                return self.library.ref("value")
+            types = list(JSON_TYPES)
+        else:
+            types = raw if isinstance(raw, list) else [raw]
+        for t in types:
+            if t not in ALL_TYPES:
+                raise UnsupportedSchema("type", pointer, f'names an unknown type "{t}"')
+        if "number" in types and "integer" in types:
+            types = [t for t in types if t != "integer"]
+        return alt(*(self._one_type(t, schema, pointer, rule) for t in types))
+
+    def _one_type(self, kind: str, schema: Schema, pointer: str, rule: str | None) -> Expr | None:
+        if kind == "null":
+            return Literal("null")
+        if kind == "boolean":
+            return Choice((Literal("true"), Literal("false")))
+        if kind in ("integer", "number"):
+            return self._number(schema, pointer, integer=kind == "integer")
+        if kind == "string":
+            return self._string(schema, pointer)
+        if kind == "object":
+            return self.shape.object(schema, pointer, rule)
+        return self.shape.array(schema, pointer)
+
+    def _number(self, schema: Schema, pointer: str, *, integer: bool) -> Expr | None:
+        def bound(key: str) -> Fraction | None:
+            value = schema.get(key)
+            if value is None:
+                return None
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise UnsupportedSchema(key, pointer, f"must be a number, not {value!r}")
+            return Fraction(value)
+
+        lows = [
+            (v, inc)
+            for v, inc in ((bound("minimum"), True), (bound("exclusiveMinimum"), False))
+            if v is not None
+        ]
+        highs = [
+            (v, inc)
+            for v, inc in ((bound("maximum"), True), (bound("exclusiveMaximum"), False))
+            if v is not None
+        ]
+        if not lows and not highs:
+            return self.library.ref("integer" if integer else "number")
+        low = max(lows, key=lambda b: (b[0], not b[1])) if lows else (None, True)
+        high = min(highs, key=lambda b: (b[0], b[1])) if highs else (None, True)
+        return number_range(low[0], low[1], high[0], high[1], integer=integer)
+
+    def _string(self, schema: Schema, pointer: str) -> Expr | None:
+        low = schema.get("minLength", 0)
+        high = schema.get("maxLength")
+        fmt = schema.get("format")
+        if fmt is not None and fmt not in FORMATS:
+            self.unsupported(
+                "format", pointer, f'"{fmt}" is not supported (known: {", ".join(FORMATS)})'
+            )
+            fmt = None
+        if fmt is not None:
+            if "pattern" in schema:
+                self.unsupported(
+                    "pattern", pointer, 'cannot be combined with "format" in one grammar'
+                )
+            return self._format(fmt, low, high, pointer)
+        if "pattern" in schema:
+            return self._pattern(schema["pattern"], low, high, pointer)
+        if (low, high) == (0, None):
+            return self.library.ref("string")
+        self.library.ref("char")
+        return string_of_length(low, high)
+
+    def _format(self, fmt: str, low: int, high: int | None, pointer: str) -> Expr | None:
+        ref = self.library.ref(FORMATS[fmt])
+        shortest, longest = format_lengths(fmt)
+        if (high is not None and high < shortest) or (longest is not None and low > longest):
+            return None
+        if low > shortest:
+            self.unsupported(
+                "minLength", pointer, f'cannot be combined with format "{fmt}" in one grammar'
+            )
+        if high is not None and (longest is None or high < longest):
+            # Format texts are plain ASCII: characters of the JSON text are characters of the value.
+            name = self.new_rule(f"{fmt}-max{high}")
+            ref = self.define(name, ref, RuleOption("max_chars", high))  # type: ignore[assignment]
+        return seq(Literal('"'), ref, Literal('"'))
+
+    def _pattern(self, pattern: Any, low: int, high: int | None, pointer: str) -> Expr | None:
+        try:
+            if not isinstance(pattern, str):
+                raise UnsupportedSchema("pattern", pointer, "must be a string")
+            decoded = python_regex_to_expr(pattern, search=True, ecma_safe=True)
+        except RegexUnsupported as exc:
+            self.unsupported(
+                "pattern",
+                pointer,
+                f"cannot be converted: {exc.construct} at position {exc.position} {exc.reason}",
+            )
+            self.library.ref("char")
+            return string_of_length(low, high)
+        cut = limit_length(decoded, low, high)
+        if cut is None:
+            return None
+        capped = False
+        if cut is False:
+            if low:
+                self.unsupported(
+                    "minLength", pointer, "cannot be combined with this pattern in one grammar"
+                )
+            capped = high is not None
+            cut = decoded
+        assert not isinstance(cut, bool)
+        content = json_encode(cut)
+        if content is None:
+            return None
+        if capped:
+            # max_chars counts the JSON text, where an escape is longer than its character:
+            # stricter than maxLength for escaped characters, never looser.
+            assert high is not None
+            name = self.new_rule(f"pattern-max{high}")
+            content = self.define(name, content, RuleOption("max_chars", high))
+        return seq(Literal('"'), content, Literal('"'))

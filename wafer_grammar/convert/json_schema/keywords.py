@@ -1,0 +1,112 @@
+"""What each JSON Schema keyword is to the converter: enforced, annotation, or unsupported."""
+
+from __future__ import annotations
+
+#: Keywords that describe but never constrain: always "ignored", in strict mode too.
+ANNOTATIONS = frozenset(
+    {
+        "title",
+        "description",
+        "default",
+        "examples",
+        "$comment",
+        "$schema",
+        "$id",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "contentMediaType",
+        "contentEncoding",
+        "discriminator",  # OpenAPI: a hint; the oneOf branches themselves are enforced
+        "$defs",
+        "definitions",
+    }
+)
+
+#: Keywords the grammar enforces (some only in some combinations: the converter says).
+ENFORCED = frozenset(
+    {
+        "type",
+        "enum",
+        "const",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "prefixItems",
+        "additionalItems",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "exclusiveMinimum",
+        "exclusiveMaximum",
+        "anyOf",
+        "oneOf",
+        "allOf",
+        "$ref",
+        "nullable",
+    }
+)
+
+#: Real validation keywords this converter cannot put into a grammar: a validator
+#: (``jsonschema``) checks them after decoding.
+VALIDATION_ONLY = frozenset(
+    {
+        "multipleOf",
+        "uniqueItems",
+        "contains",
+        "minContains",
+        "maxContains",
+        "minProperties",
+        "maxProperties",
+        "patternProperties",
+        "propertyNames",
+        "dependentRequired",
+        "dependentSchemas",
+        "dependencies",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        "not",
+        "if",
+        "then",
+        "else",
+        "$dynamicRef",
+        "$dynamicAnchor",
+        "$recursiveRef",
+        "$recursiveAnchor",
+        "$anchor",
+        "contentSchema",
+    }
+)
+
+#: Keywords that only matter for one JSON type (a schema without ``type`` that
+#: uses them still admits every other type).
+TYPE_KEYWORDS = {
+    "object": frozenset({"properties", "required", "additionalProperties"}),
+    "array": frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems"}),
+    "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
+    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
+}
+
+JSON_TYPES = ("null", "boolean", "object", "array", "number", "string")
+ALL_TYPES = frozenset({*JSON_TYPES, "integer"})
+
+
+def escape_pointer(token: str) -> str:
+    """One JSON pointer reference token (``~`` -> ``~0``, ``/`` -> ``~1``)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def unescape_pointer(token: str) -> str:
+    """The inverse of :func:`escape_pointer`."""
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+def child(pointer: str, *tokens: str | int) -> str:
+    """``pointer`` extended by ``tokens``."""
+    return pointer + "".join("/" + escape_pointer(str(t)) for t in tokens)

@@ -1,0 +1,10 @@
+"""From a completion to a value: validation by layers, label probabilities, cost.
+
+Pure (no I/O) and light: ``jsonschema`` and ``pydantic`` load only when used.
+"""
+
+from wafer_grammar.decoding.cost import Cost, cost_of
+from wafer_grammar.decoding.labels import LabelDistribution, label_probabilities
+from wafer_grammar.decoding.validate import decode
+
+__all__ = ["Cost", "LabelDistribution", "cost_of", "decode", "label_probabilities"]
