@@ -117,7 +117,7 @@ def _has_comments(source: str) -> bool:
 
     lexer = Lexer(source)
     lexer.tokenize()
-    return lexer.comments > 0
+    return bool(lexer.comments)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from os import PathLike
 from pathlib import Path
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from wafer_grammar.convert.coverage import Coverage
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
+
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]\d+(?:\s*,\s*[A-Z]\d+)*))?")
 
 
 class Grammar:
@@ -143,11 +147,29 @@ class Grammar:
         """Semantic lint beyond XGrammar's own errors (unused rules, traps, ...).
 
         ``profile`` ("gbnf", "xgrammar-0.1", "xgrammar-0.2") also warns about
-        features a server with that dialect version would refuse.
+        features a server with that dialect version would refuse. A comment
+        ``# noqa: W301`` (or a bare ``# noqa``) silences those warnings on its line.
         """
         from wafer_grammar.ebnf.lint import lint
 
-        return lint(self.ast, profile=profile)
+        found = lint(self.ast, profile=profile)
+        if not self.source or "noqa" not in self.source:
+            return found
+        from wafer_grammar.ebnf.lexer import Lexer
+
+        lexer = Lexer(self.source)
+        lexer.tokenize()
+        # line -> the codes silenced there; an empty set silences every code.
+        silenced: dict[int, frozenset[str]] = {}
+        for line, comment in lexer.comments:
+            match = _NOQA.search(comment)
+            if match:
+                silenced[line] = frozenset(re.findall(r"[A-Z]\d+", match.group("codes") or ""))
+        return [
+            d
+            for d in found
+            if d.line not in silenced or (silenced[d.line] and d.code not in silenced[d.line])
+        ]
 
     def finite_language(self, limit: int = 10_000) -> list[str] | None:
         """Every string of the language, sorted, when it is finite and at most ``limit``."""

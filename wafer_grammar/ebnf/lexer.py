@@ -127,7 +127,7 @@ class Lexer:
         # column only when a token or diagnostic needs them (the hot loop stays cheap).
         self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
         self.diagnostics: list[Diagnostic] = []
-        self.comments = 0
+        self.comments: list[tuple[int, str]] = []  # (line, text) of each # comment
 
     # -- positions -------------------------------------------------------------
     def peek(self, delta: int = 0) -> str:
@@ -210,7 +210,10 @@ class Lexer:
     def skip_space(self) -> None:
         match = _SPACE.match(self.text, self.pos)
         if match:
-            self.comments += match.group(0).count("#") and len(_COMMENT.findall(match.group(0)))
+            if "#" in match.group(0):
+                for comment in _COMMENT.finditer(self.text, match.start(), match.end()):
+                    line = bisect_right(self._line_starts, comment.start())
+                    self.comments.append((line, comment.group(0)))
             self.pos = match.end()
 
     def next_token(self, ch: str, start: tuple[int, int, int]) -> Token | None:
