@@ -262,17 +262,24 @@ def _max_chars(rule: Rule) -> int | None:
 def min_lengths(ast: GrammarAST) -> dict[str, int | None]:
     """Each rule's shortest string length; ``None`` for a rule that derives no string."""
     mins: dict[str, int | None] = {rule.name: None for rule in ast.rules}
-    # Bellman-Ford style: a shortest derivation never nests a rule inside itself,
-    # so the values settle within one round per rule; each round only lowers them.
-    changed = True
-    while changed:
-        changed = False
-        for rule in ast.rules:
-            n = _rule_min(rule, mins)
-            old = mins[rule.name]
-            if n is not None and (old is None or n < old):
-                mins[rule.name] = n
-                changed = True
+    rules = ast.rule_map()
+    # Components come dependencies first, so each is settled before any rule that
+    # uses it; inside a (recursive) component, Bellman-Ford style rounds: a
+    # shortest derivation never nests a rule in itself, values only go down.
+    for component in strongly_connected_components(rule_references(ast)):
+        members = [rules[name] for name in component if name in rules]
+        if not members:
+            continue
+        recursive = len(members) > 1 or members[0].name in references(members[0].body)
+        changed = True
+        while changed:
+            changed = False
+            for rule in members:
+                n = _rule_min(rule, mins)
+                old = mins[rule.name]
+                if n is not None and (old is None or n < old):
+                    mins[rule.name] = n
+                    changed = recursive
     return mins
 
 
