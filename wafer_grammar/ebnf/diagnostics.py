@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
 from wafer_grammar.ebnf.syntax import Span
 
 Severity = Literal["error", "warning", "info"]
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,9 @@ def caret_snippet(
     """
     if source is None:
         return ""
-    lines = source.splitlines()
+    # The grammar lexer's line breaks (CRLF, CR, LF), not str.splitlines(), which
+    # also breaks at \v, \f, U+2028 ... and would put the caret on the wrong line.
+    lines = _LINE_BREAK.split(source)
     if not 1 <= line <= len(lines):
         return ""
     text = lines[line - 1]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.ebnf.diagnostics import caret_snippet
 from wafer_grammar.errors import WaferGrammarError
 
 SUFFIX = ".cases.toml"
@@ -54,11 +55,9 @@ class CaseFileError(WaferGrammarError, ValueError):
         text = f"{path}: {message}"
         if line is not None and column is not None:
             text = f"{path}: line {line}, column {column}: {message}"
-            lines = (source or "").split("\n")
-            if 0 < line <= len(lines):
-                src = lines[line - 1]
-                pad = "".join("\t" if ch == "\t" else " " for ch in src[: column - 1])
-                text += f"\n  {src}\n  {pad}^"
+            snippet = caret_snippet(source, line, column)
+            if snippet:
+                text += "\n" + snippet
         super().__init__(text)
 
 
