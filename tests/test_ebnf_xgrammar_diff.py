@@ -194,7 +194,11 @@ _exprs = st.recursive(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+# derandomize: the same 150 grammars every run. XGrammar can crash or hang on odd
+# grammars, and CI must not depend on which ones a random seed picks.
+@settings(
+    max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+)
 @given(st.lists(_exprs, min_size=3, max_size=3), st.randoms(use_true_random=False))
 def test_random_grammars_agree_with_xgrammar(bodies: list[Expr], rnd: random.Random) -> None:
     ast = GrammarAST(tuple(Rule(name, body) for name, body in zip(_NAMES, bodies, strict=True)))

@@ -10,22 +10,23 @@ import wafer_grammar
 
 def test_all_is_pinned() -> None:
     assert wafer_grammar.__all__ == [
-        "APIError", "AsyncWaferClient", "AuthenticationFailed", "BadRequest", "ChatCompletion",
-        "ChatTemplateMissing", "ClientConfig", "Completion", "ConnectionFailed",
-        "ConstraintViolation", "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry",
-        "DecodeError", "Diagnostic", "EngineError", "Grammar", "GrammarBuilder", "GrammarError",
+        "APIError", "AsyncWaferClient", "AuthenticationFailed", "BadRequest", "BatchFileError",
+        "BatchJob", "BatchSummary", "ChatCompletion", "ChatTemplateMissing", "Classification",
+        "ClientConfig", "Completion", "ConnectionFailed", "ConstraintViolation",
+        "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry", "DecodeError",
+        "Diagnostic", "EngineError", "Extraction", "Grammar", "GrammarBuilder", "GrammarError",
         "GrammarRejected", "GrammarSyntaxError", "IgnoredParameterWarning", "InvalidLabels",
-        "InvalidRequest", "LabelDistribution", "LabelGrammar", "LabelReport",
-        "LanguageNotFinite", "LogprobsMissing", "MalformedResponse", "ModelCard", "ModelEntry",
-        "ModelUnavailable", "ModelValidationFailed", "NotFound", "OutputMismatch",
+        "InvalidRequest", "LabelDesignWarning", "LabelDistribution", "LabelGrammar",
+        "LabelReport", "LanguageNotFinite", "LogprobsMissing", "MalformedResponse", "ModelCard",
+        "ModelEntry", "ModelUnavailable", "ModelValidationFailed", "NotFound", "OutputMismatch",
         "OutputNotJSON", "PermissionDenied", "PricingUnavailable", "Prompt", "RateLimited",
         "RegexUnsupported", "Registry", "RegistryError", "RequestTimeout", "RetryPolicy",
         "SchemaViolation", "ServerContextLengthExceeded", "ServerError", "TextUnjudgeable",
         "ThinkingUnsupported", "Timeouts", "Tokenizer", "TokenizerError", "TokenizerNotFound",
         "TruncatedOutput", "UnsupportedSchema", "Usage", "WaferClient", "WaferGrammarError",
-        "ZDRUnsupported", "check_budget", "check_labels", "cost_of", "decode",
-        "default_registry", "label_probabilities", "load_tokenizer", "max_tokens_for",
-        "register_model",
+        "WaferGrammarWarning", "ZDRUnsupported", "check_budget", "check_labels", "classify",
+        "cost_of", "decode", "default_registry", "extract", "label_probabilities",
+        "load_tokenizer", "max_tokens_for", "register_model", "run_batch",
     ]  # fmt: skip
     for name in wafer_grammar.__all__:
         assert getattr(wafer_grammar, name) is not None

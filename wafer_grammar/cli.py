@@ -162,10 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _plugins() -> list[Callable[[argparse._SubParsersAction[Any]], None]]:
     """Subcommand groups that live with their layers (heavy imports stay inside them)."""
     from wafer_grammar.local.cli import register as register_local
+    from wafer_grammar.tasks.cli import register as register_tasks
     from wafer_grammar.testing.cli import register as register_testing
     from wafer_grammar.tokenize.cli import register as register_tokenize
 
-    return [register_testing, register_tokenize, register_local]
+    return [register_testing, register_tokenize, register_local, register_tasks]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -34,6 +34,7 @@
      │    └── MalformedResponse             a success answer that is not the documented shape
      ├── ZDRUnsupported (ValueError)    zdr=True for a model whose card lacks ZDR support
      ├── PricingUnavailable (LookupError)  a cost asked of a model whose card has no pricing
+     ├── BatchFileError (ValueError)    .path .line: a batch input or output file is malformed
      └── DecodeError (ValueError)       .layer .text: a completion that cannot be used
           ├── TruncatedOutput               .viable_prefix: finish_reason "length"
           ├── ConstraintViolation           .offset .line .column: text outside the grammar
@@ -491,3 +492,19 @@ class LogprobsMissing(DecodeError):
 
 class PricingUnavailable(WaferGrammarError, LookupError):
     """The model's card carries no ``wafer.pricing``, so a cost cannot be computed."""
+
+
+class BatchFileError(WaferGrammarError, ValueError):
+    """A batch input or output file that cannot be used as it is.
+
+    ``path`` is the file and ``line`` the 1-based line at fault (None for the whole file).
+    """
+
+    def __init__(self, path: str, line: int | None, problem: str) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}, line {line}" if line is not None else path
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self) -> Any:
+        return (_restore, (type(self), self.args, self.__dict__))

@@ -1,0 +1,32 @@
+"""Tasks: forced-choice classification, structured extraction, resumable batches.
+
+``classify`` and ``extract`` take a client, or choose a backend themselves
+(:mod:`wafer_grammar.tasks.backend`: ``base_url``, else Wafer when
+``$WAFER_API_KEY`` is set, else the embedded engine). Importing this package is
+light: clients, tokenizers and the engine load when a task runs.
+"""
+
+from wafer_grammar.tasks.backend import Backend, open_async_client, open_client
+from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, run_batch
+from wafer_grammar.tasks.classification import Classification, aclassify, classify
+from wafer_grammar.tasks.design import LabelDesignWarning, WaferGrammarWarning
+from wafer_grammar.tasks.extraction import Extraction, aextract, extract, extract_full
+
+__all__ = [
+    "Backend",
+    "BatchJob",
+    "BatchSummary",
+    "Classification",
+    "Estimate",
+    "Extraction",
+    "LabelDesignWarning",
+    "WaferGrammarWarning",
+    "aclassify",
+    "aextract",
+    "classify",
+    "extract",
+    "extract_full",
+    "open_async_client",
+    "open_client",
+    "run_batch",
+]

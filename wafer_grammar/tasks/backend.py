@@ -1,0 +1,103 @@
+"""Which server a task talks to, chosen once, explicitly, and said out loud.
+
+The rule (the same for the Python API and the CLI):
+
+1. a ``base_url`` given by the caller: that server (any Wafer-compatible one),
+   with ``api_key`` or ``$WAFER_API_KEY`` when set;
+2. else ``$WAFER_API_KEY`` set: the Wafer API (``$WAFER_BASE_URL`` or its default);
+3. else the embedded engine, started here behind a loopback server for as long
+   as the ``with`` block lasts (no key, no network).
+
+Both clients go through the same HTTP path, so the embedded engine exercises
+exactly what Wafer would be sent.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from wafer_grammar.client.aio import AsyncWaferClient
+    from wafer_grammar.client.sync import WaferClient
+
+KEY_VARIABLE = "WAFER_API_KEY"
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where requests go: ``kind`` is ``"wafer"``, ``"server"`` or ``"embedded"``."""
+
+    kind: str
+    base_url: str
+    embedded_model: str | None = None
+    """The embedded engine's model ID (only for ``"embedded"``)."""
+
+    def describe(self) -> str:
+        """One line for stderr; never the key (it is not even held here)."""
+        if self.kind == "wafer":
+            return f"backend: Wafer API at {self.base_url} ({KEY_VARIABLE} is set)"
+        if self.kind == "server":
+            return f"backend: server at {self.base_url}"
+        return (f"backend: embedded engine ({self.embedded_model}, {KEY_VARIABLE} is not set)"
+                f" at {self.base_url}")
+
+
+def choose(base_url: str | None = None,
+           env: Mapping[str, str] | None = None) -> str:
+    """The backend kind the rule above picks (no server is started)."""
+    env = os.environ if env is None else env
+    if base_url:
+        return "server"
+    if env.get(KEY_VARIABLE):
+        return "wafer"
+    return "embedded"
+
+
+@contextmanager
+def _endpoint(base_url: str | None,
+              api_key: str | None) -> Iterator[tuple[Backend, str | None, str | None]]:
+    """``(backend, base_url to pass, api_key to pass)``; the embedded server lives inside."""
+    kind = choose(base_url)
+    if kind == "server":
+        assert base_url is not None
+        yield Backend("server", base_url.rstrip("/")), base_url, api_key
+        return
+    if kind == "wafer":
+        from wafer_grammar.client.config import resolve_config
+
+        config = resolve_config(api_key=api_key)
+        yield Backend("wafer", config.base_url), None, api_key
+        return
+    from wafer_grammar.local.server import LocalServer
+
+    # port 0: a free loopback port, so two runs side by side never collide
+    with LocalServer(port=0) as server:
+        backend = Backend("embedded", server.base_url, server.engine.config.model_id)
+        # the local server was started without a key: send none
+        yield backend, server.base_url, None
+
+
+@contextmanager
+def open_client(base_url: str | None = None,
+                api_key: str | None = None) -> Iterator[tuple[WaferClient, Backend]]:
+    """A blocking client for the backend the rule picks, and that backend."""
+    from wafer_grammar.client.sync import WaferClient
+
+    with _endpoint(base_url, api_key) as (backend, url, key), \
+            WaferClient(base_url=url, api_key=key) as client:
+        yield client, backend
+
+
+@asynccontextmanager
+async def open_async_client(base_url: str | None = None, api_key: str | None = None,
+                            ) -> AsyncIterator[tuple[AsyncWaferClient, Backend]]:
+    """As :func:`open_client`, with an asyncio client (the embedded server runs in a thread)."""
+    from wafer_grammar.client.aio import AsyncWaferClient
+
+    with _endpoint(base_url, api_key) as (backend, url, key):
+        async with AsyncWaferClient(base_url=url, api_key=key) as client:
+            yield client, backend

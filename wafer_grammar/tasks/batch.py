@@ -1,0 +1,245 @@
+"""Batch classify / extract: JSONL in, JSONL out, bounded concurrency, resumable.
+
+Every input gets exactly one output record carrying its ``id``: the result, or
+``{"id": ..., "error": {"type": ..., "message": ...}}``. Records are appended as
+they land (see :mod:`wafer_grammar.tasks.jsonl` for why a kill -9 loses nothing
+but the line being written), so a rerun skips the ids already in the output.
+
+Rate limits: the client already retries a 429 after its ``Retry-After``. When
+one still escapes, every worker pauses for that long (the limit is the
+account's, not the request's) and the input goes back in the queue, up to
+:data:`MAX_REQUEUES` times, before it is recorded as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from wafer_grammar.errors import RateLimited, WaferGrammarError
+from wafer_grammar.tasks.jsonl import Appender, Item, id_key, read_inputs, recover_output
+from wafer_grammar.tasks.progress import Progress, format_cost, make_progress
+
+if TYPE_CHECKING:
+    from wafer_grammar.client.aio import AsyncWaferClient
+    from wafer_grammar.client.types import Pricing
+
+MAX_REQUEUES = 3
+DEFAULT_PAUSE = 5.0
+"""Seconds every worker waits after a 429 that names no ``Retry-After``."""
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """What to do with each text: ``task`` is ``"classify"`` or ``"extract"``."""
+
+    task: str
+    model: str
+    labels: tuple[str, ...] = ()
+    """For ``classify``."""
+    schema: Mapping[str, Any] | None = None
+    """For ``extract``: a JSON Schema."""
+    instructions: str | None = None
+    orders: int = 1
+    """For ``classify``: label orders per text (position-bias check)."""
+    max_tokens: int = 256
+    """For ``extract``: the first budget (a truncation is retried once with 4x)."""
+
+    def __post_init__(self) -> None:
+        if self.task not in ("classify", "extract"):
+            raise ValueError(f'task must be "classify" or "extract", not {self.task!r}')
+
+
+@dataclass
+class BatchSummary:
+    """How a run went (this run only; ``skipped`` were already in the output)."""
+
+    total: int
+    skipped: int
+    ok: int = 0
+    failed: int = 0
+    cost_cents: float = 0.0
+    seconds: float = 0.0
+    label_warnings: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"batch done: {self.ok + self.failed} processed ({self.ok} ok, {self.failed} "
+                 f"failed), {self.skipped} already in the output, cost "
+                 f"{format_cost(self.cost_cents)}, {self.seconds:.1f} s"]
+        if self.failed:
+            what = ("1 failed input is recorded with its error" if self.failed == 1
+                    else f"{self.failed} failed inputs are recorded with their errors")
+            lines.append(f"{what}; rerun with --retry-failed to try again")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A dry run's token and cost estimate (nothing is generated)."""
+
+    to_process: int
+    skipped: int
+    prompt_tokens: int
+    max_output_tokens: int
+    model: str
+    cost_cents: float | None
+    """An upper bound (no prefix-cache discount); None when the card has no pricing."""
+
+    def render(self) -> str:
+        head = (f"dry run: {self.to_process} inputs to process ({self.skipped} already in the "
+                f"output), {self.prompt_tokens} prompt tokens and at most "
+                f"{self.max_output_tokens} output tokens")
+        if self.cost_cents is None:
+            return f"{head}; {self.model}'s card has no pricing, so no cost estimate"
+        return (f"{head}; estimated cost at most {format_cost(self.cost_cents)} at "
+                f"{self.model}'s card pricing")
+
+
+def pending(items: Sequence[Item], done: set[str]) -> list[Item]:
+    return [item for item in items if id_key(item.id) not in done]
+
+
+def prepare(input_path: str, output_path: str, *,
+            retry_failed: bool = False) -> tuple[list[Item], int]:
+    """``(inputs still to do, how many are done)``; recovers a torn output first."""
+    items = read_inputs(input_path)
+    done, _ = recover_output(output_path, retry_failed=retry_failed)
+    todo = pending(items, done)
+    return todo, len(items) - len(todo)
+
+
+def estimate(job: BatchJob, todo: Sequence[Item], skipped: int,
+             pricing: Pricing | None) -> Estimate:
+    """Tokens from the model's tokenizer, price from its card: no request is made."""
+    from wafer_grammar.tasks import classification as cls
+    from wafer_grammar.tasks import extraction as ext
+
+    tokenizer = cls.tokenizer_for(job.model)
+    prompt = output = 0
+    if job.task == "classify":
+        for item in todo:
+            made = cls.plan(item.text, job.labels, tokenizer, instructions=job.instructions,
+                            orders=job.orders)
+            prompt += sum(len(ids) for ids in made.prompts)
+            output += int(made.options["max_tokens"]) * len(made.prompts)
+    else:
+        target = ext.target_of(job.schema)
+        for item in todo:
+            prompt += len(ext.prompt_ids(item.text, target, tokenizer, job.instructions))
+            output += job.max_tokens
+    cost = None
+    if pricing is not None:
+        cost = (prompt * pricing.input_cents_per_million
+                + output * pricing.output_cents_per_million) / 1_000_000
+    return Estimate(len(todo), skipped, prompt, output, job.model, cost)
+
+
+class _Gate:
+    """A shared pause: after an escaped 429, no worker sends until it is over."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+
+    def pause(self, seconds: float) -> None:
+        self.until = max(self.until, time.monotonic() + seconds)
+
+    async def wait(self) -> None:
+        while (left := self.until - time.monotonic()) > 0:
+            await asyncio.sleep(left)
+
+
+async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[str, Any]:
+    if job.task == "classify":
+        from wafer_grammar.tasks.classification import aclassify
+
+        found = await aclassify(item.text, job.labels, model=job.model, client=client,
+                                instructions=job.instructions, orders=job.orders)
+        return found.to_dict()
+    from wafer_grammar.tasks.extraction import aextract
+
+    extraction = await aextract(item.text, job.schema, model=job.model, client=client,
+                                instructions=job.instructions, max_tokens=job.max_tokens)
+    return extraction.to_dict()
+
+
+def error_record(item_id: Any, exc: BaseException) -> dict[str, Any]:
+    # APIError messages never hold the key (the client guarantees it), so they go as they are
+    return {"id": item_id, "error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
+async def process(job: BatchJob, client: AsyncWaferClient, todo: Sequence[Item],
+                  appender: Appender, summary: BatchSummary, progress: Progress, *,
+                  concurrency: int = 4) -> None:
+    """Run ``todo`` with at most ``concurrency`` requests in flight, appending each record."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
+    queue: asyncio.Queue[tuple[Item, int]] = asyncio.Queue()
+    for item in todo:
+        queue.put_nowait((item, 0))
+    gate = _Gate()
+
+    async def worker() -> None:
+        while True:
+            try:
+                item, requeued = queue.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            await gate.wait()
+            try:
+                record = {"id": item.id, **await _result(job, client, item)}
+            except RateLimited as exc:
+                gate.pause(exc.retry_after if exc.retry_after is not None else DEFAULT_PAUSE)
+                if requeued < MAX_REQUEUES:
+                    queue.put_nowait((item, requeued + 1))
+                    continue
+                record = error_record(item.id, exc)
+            except WaferGrammarError as exc:
+                record = error_record(item.id, exc)
+            # single-threaded event loop: this write and the counters never interleave
+            appender.write(record)
+            cents = record.get("cost_cents") or 0.0
+            if "error" in record:
+                summary.failed += 1
+            else:
+                summary.ok += 1
+            summary.cost_cents += cents
+            progress.advance(cents)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, max(len(todo), 1)))))
+
+
+async def run_batch(job: BatchJob, input_path: str, output_path: str, *,
+                    client: AsyncWaferClient, concurrency: int = 4, retry_failed: bool = False,
+                    show_progress: bool = True) -> BatchSummary:
+    """Process every input of ``input_path`` not yet in ``output_path``.
+
+    Raises:
+        BatchFileError: a malformed input, or an output that is not a batch output.
+        ValueError: a bad ``concurrency`` or job.
+    """
+    start = time.monotonic()
+    todo, skipped = prepare(input_path, output_path, retry_failed=retry_failed)
+    summary = BatchSummary(total=len(todo) + skipped, skipped=skipped)
+    if job.task == "classify":
+        from wafer_grammar.ebnf.grammar import Grammar
+        from wafer_grammar.tasks.classification import tokenizer_for
+        from wafer_grammar.tasks.design import design_warnings
+
+        Grammar.choice(job.labels)  # InvalidLabels before anything is sent
+        summary.label_warnings = design_warnings(job.labels, tokenizer_for(job.model))
+    else:
+        from wafer_grammar.tasks.extraction import target_of
+
+        target_of(job.schema)  # UnsupportedSchema before anything is sent
+    appender = Appender(output_path)
+    progress = make_progress(len(todo), enabled=show_progress)
+    try:
+        await process(job, client, todo, appender, summary, progress, concurrency=concurrency)
+    finally:
+        progress.close()
+        appender.close()
+        summary.seconds = time.monotonic() - start
+    return summary

@@ -1,0 +1,215 @@
+"""``wafer-grammar classify | extract | batch``: the tasks on the command line.
+
+The backend is chosen by :mod:`wafer_grammar.tasks.backend` (``--base-url``, else
+Wafer when ``WAFER_API_KEY`` is set, else the embedded engine) and named on
+stderr, so a run never talks to a server the user did not expect.
+Exit codes: 0 success; 1 a batch finished with failed inputs; 2 the command could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from wafer_grammar.cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK, CommandError
+from wafer_grammar.errors import WaferGrammarError
+from wafer_grammar.tasks.backend import Backend, choose
+
+INTERRUPTED = 130
+
+
+def _labels(text: str) -> list[str]:
+    labels = [label.strip() for label in text.split(",")]
+    if not all(labels):
+        raise CommandError(f"--labels needs comma-separated, non-empty labels, not {text!r}")
+    return labels
+
+
+def _schema(path: str) -> dict[str, Any]:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CommandError(f"{path} is not a JSON file: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise CommandError(f"{path} must hold a JSON Schema object")
+    return doc
+
+
+def _check_model(args: argparse.Namespace) -> None:
+    """Fail before any server starts when the model cannot be known."""
+    if args.model is None and choose(args.base_url) != "embedded":
+        raise CommandError("--model is required unless the embedded engine is used "
+                           "(no WAFER_API_KEY and no --base-url)")
+
+
+def _model(args: argparse.Namespace, backend: Backend) -> str:
+    model = args.model or backend.embedded_model
+    assert model is not None, "checked by _check_model"
+    return str(model)
+
+
+@contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Python warnings (label design) as ``warning: ...`` lines, not a traceback-ish dump."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            for warning in caught:
+                print(f"warning: {warning.message}", file=sys.stderr)
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.backend import open_client
+    from wafer_grammar.tasks.classification import classify
+
+    labels = _labels(args.labels)
+    _check_model(args)
+    with open_client(args.base_url) as (client, backend):
+        print(backend.describe(), file=sys.stderr)
+        with _warnings_to_stderr():
+            found = classify(args.text, labels, model=_model(args, backend), client=client,
+                             instructions=args.instructions, orders=args.orders)
+    if args.json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False))
+        return EXIT_OK
+    print(found.label)
+    for label, p in sorted(found.probabilities.items(), key=lambda kv: -kv[1]):
+        print(f"  {label}  {p:.3f}")
+    if found.position_spread is not None:
+        print(f"position spread over {args.orders} label orders: {found.position_spread:.3f}")
+    return EXIT_OK
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.backend import open_client
+    from wafer_grammar.tasks.extraction import extract_full
+
+    schema = _schema(args.schema)
+    _check_model(args)
+    with open_client(args.base_url) as (client, backend):
+        print(backend.describe(), file=sys.stderr)
+        found = extract_full(args.text, schema, model=_model(args, backend), client=client,
+                             instructions=args.instructions, max_tokens=args.max_tokens)
+    if args.json:
+        print(json.dumps(found.to_dict(), ensure_ascii=False))
+    else:
+        print(json.dumps(found.value, ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.batch import BatchJob
+
+    _check_model(args)
+    if args.task == "classify":
+        job_args: dict[str, Any] = {"labels": tuple(_labels(args.labels)), "orders": args.orders}
+    else:
+        job_args = {"schema": _schema(args.schema), "max_tokens": args.max_tokens}
+    try:
+        return asyncio.run(_batch(args, lambda model: BatchJob(
+            args.task, model, instructions=args.instructions, **job_args)))
+    except KeyboardInterrupt:
+        print("interrupted: run the same command again to resume", file=sys.stderr)
+        return INTERRUPTED
+
+
+async def _batch(args: argparse.Namespace, make_job: Callable[[str], Any]) -> int:
+    from wafer_grammar.tasks.backend import open_async_client
+    from wafer_grammar.tasks.batch import estimate, prepare, run_batch
+
+    async with open_async_client(args.base_url) as (client, backend):
+        print(backend.describe(), file=sys.stderr)
+        job = make_job(_model(args, backend))
+        if args.dry_run:
+            # only the model card is fetched (GET /v1/models): nothing is generated
+            todo, skipped = prepare(args.input, args.output, retry_failed=args.retry_failed)
+            card = await client.model(job.model)
+            print(estimate(job, todo, skipped, card.pricing).render())
+            return EXIT_OK
+        with _warnings_to_stderr():
+            summary = await run_batch(job, args.input, args.output, client=client,
+                                      concurrency=args.concurrency,
+                                      retry_failed=args.retry_failed,
+                                      show_progress=not args.no_progress)
+    print(summary.render(), file=sys.stderr)
+    return EXIT_FAIL if summary.failed else EXIT_OK
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="model ID (default: the embedded engine's model)")
+    parser.add_argument("--base-url", help="any Wafer-compatible server, e.g. "
+                        "http://127.0.0.1:8000/v1 (key: $WAFER_API_KEY)")
+    parser.add_argument("--instructions", help="replace the default instruction line")
+
+
+def _classify_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--labels", required=True, help="comma-separated labels: a,b,c")
+    parser.add_argument("--orders", type=int, default=1,
+                        help="label orders to try per text, to measure position bias")
+
+
+def _extract_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schema", required=True, help="a JSON Schema file")
+    parser.add_argument("--max-tokens", type=int, default=256,
+                        help="first output budget; a truncation is retried once with 4x")
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add ``classify``, ``extract`` and ``batch`` to the ``wafer-grammar`` command."""
+    p = sub.add_parser("classify", help="label a text with exactly one of --labels")
+    _classify_options(p)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_classify)
+
+    p = sub.add_parser("extract", help="extract JSON matching --schema from a text")
+    _extract_options(p)
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print value, usage and cost as JSON")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_extract)
+
+    p = sub.add_parser("batch", help="classify or extract every line of a JSONL file")
+    tasks = p.add_subparsers(dest="task", metavar="TASK", required=True)
+    for name, options in (("classify", _classify_options), ("extract", _extract_options)):
+        t = tasks.add_parser(name, help=f"{name} each input's text")
+        options(t)
+        _common(t)
+        t.add_argument("--input", required=True, help='JSONL: {"text": ..., "id": ...} a line')
+        t.add_argument("--output", required=True,
+                       help="JSONL results, appended; a rerun resumes where it stopped")
+        t.add_argument("--concurrency", type=int, default=4, help="requests in flight")
+        t.add_argument("--retry-failed", action="store_true",
+                       help="run the inputs whose earlier attempt failed again")
+        t.add_argument("--dry-run", action="store_true",
+                       help="estimate tokens and cost; generate nothing")
+        t.add_argument("--no-progress", action="store_true", help="no progress bar")
+        t.set_defaults(func=cmd_batch)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m wafer_grammar.tasks.cli``: these commands alone (same messages and codes)."""
+    parser = argparse.ArgumentParser(prog="wafer-grammar")
+    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args))
+    except (CommandError, WaferGrammarError) as exc:
+        print(f"wafer-grammar: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,183 @@
+"""Structured extraction: a JSON Schema or pydantic model in, a validated value out.
+
+schema -> grammar -> constrained completion -> ``decode`` (grammar, JSON, schema,
+model layers). A truncated answer is retried once with a larger budget, since
+a grammar-constrained output that ran out of tokens is usually just long; a
+second truncation is reported as :class:`TruncatedOutput`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from wafer_grammar.errors import TruncatedOutput
+from wafer_grammar.tasks.classification import (
+    aprice,
+    price,
+    sum_costs,
+    sum_usage,
+    tokenizer_for,
+    usage_dict,
+)
+
+if TYPE_CHECKING:
+    from wafer_grammar.client.aio import AsyncWaferClient
+    from wafer_grammar.client.sync import WaferClient
+    from wafer_grammar.client.types import Completion
+    from wafer_grammar.decoding.cost import Cost
+    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.tokenize.tokenizer import Tokenizer
+
+DEFAULT_INSTRUCTIONS = "Extract the information in the text as JSON that follows this schema."
+DEFAULT_MAX_TOKENS = 256
+RETRY_FACTOR = 4
+"""The retry after a truncation gets ``RETRY_FACTOR`` times the first budget."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to extract: the schema shown to the model, its grammar, how to decode."""
+
+    schema: dict[str, Any]
+    grammar: Grammar
+    model: Any = None
+    """The pydantic model class, when one was given."""
+
+
+def target_of(schema_or_model: Any) -> Target:
+    """A :class:`Target` from a JSON Schema dict or a pydantic model class."""
+    from wafer_grammar.ebnf.grammar import Grammar
+
+    if isinstance(schema_or_model, type) and hasattr(schema_or_model, "model_json_schema"):
+        schema = schema_or_model.model_json_schema()
+        return Target(schema, Grammar.from_model(schema_or_model), schema_or_model)
+    if isinstance(schema_or_model, Mapping):
+        schema = dict(schema_or_model)
+        return Target(schema, Grammar.from_json_schema(schema))
+    raise TypeError("extract() needs a JSON Schema (a dict) or a pydantic model class, not "
+                    f"{type(schema_or_model).__name__}")
+
+
+def prompt_ids(text: str, target: Target, tokenizer: Tokenizer,
+               instructions: str | None = None) -> list[int]:
+    """Schema first, text last: every text of a batch shares the prompt prefix."""
+    if not isinstance(text, str):
+        raise TypeError(f"the text to extract from must be a str, not {type(text).__name__}")
+    schema = json.dumps(target.schema, separators=(",", ":"), ensure_ascii=False)
+    system = f"{instructions or DEFAULT_INSTRUCTIONS}\nSchema: {schema}"
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": text}]
+    return tokenizer.encode_chat(messages, thinking=False).ids
+
+
+def _options(target: Target, max_tokens: int) -> dict[str, Any]:
+    return {"grammar": target.grammar, "max_tokens": max_tokens, "temperature": 0}
+
+
+def _decode(answer: Completion, target: Target) -> Any:
+    from wafer_grammar.decoding import decode
+
+    if target.model is not None:
+        return decode(answer, target.grammar, model=target.model)
+    return decode(answer, target.grammar, schema=target.schema)
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """An extracted value with what it took (batch records these)."""
+
+    value: Any
+    answers: tuple[Completion, ...]
+    costs: tuple[Cost | None, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        value = self.value
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json")
+        usages = [a.usage for a in self.answers]
+        cost = sum_costs(self.costs)
+        return {"value": value, "usage": usage_dict(sum_usage(usages)),
+                "cost_cents": cost.total_cents if cost is not None else None}
+
+
+def _check_budget(max_tokens: int) -> None:
+    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
+        raise ValueError(f"max_tokens must be a positive integer, not {max_tokens!r}")
+
+
+def extract_full(text: str, schema_or_model: Any, *, model: str, client: WaferClient,
+                 instructions: str | None = None,
+                 max_tokens: int = DEFAULT_MAX_TOKENS) -> Extraction:
+    """:func:`extract`, keeping the answers and costs."""
+    _check_budget(max_tokens)
+    target = target_of(schema_or_model)
+    ids = prompt_ids(text, target, tokenizer_for(model), instructions)
+    answers: list[Completion] = []
+    for budget in (max_tokens, max_tokens * RETRY_FACTOR):
+        answer = client.completions(model, ids, **_options(target, budget))
+        answers.append(answer)
+        try:
+            value = _decode(answer, target)
+        except TruncatedOutput:
+            if len(answers) == 2:
+                raise
+            continue
+        return Extraction(value, tuple(answers), tuple(price(client, a) for a in answers))
+    raise AssertionError("unreachable: the second truncation is raised above")
+
+
+async def aextract(text: str, schema_or_model: Any, *, model: str, client: AsyncWaferClient,
+                   instructions: str | None = None,
+                   max_tokens: int = DEFAULT_MAX_TOKENS) -> Extraction:
+    """:func:`extract_full` with an :class:`AsyncWaferClient`."""
+    _check_budget(max_tokens)
+    target = target_of(schema_or_model)
+    ids = prompt_ids(text, target, tokenizer_for(model), instructions)
+    answers: list[Completion] = []
+    for budget in (max_tokens, max_tokens * RETRY_FACTOR):
+        answer = await client.completions(model, ids, **_options(target, budget))
+        answers.append(answer)
+        try:
+            value = _decode(answer, target)
+        except TruncatedOutput:
+            if len(answers) == 2:
+                raise
+            continue
+        costs = tuple([await aprice(client, a) for a in answers])
+        return Extraction(value, tuple(answers), costs)
+    raise AssertionError("unreachable: the second truncation is raised above")
+
+
+def extract(text: str, schema_or_model: Any, *, model: str, client: WaferClient | None = None,
+            instructions: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
+            base_url: str | None = None) -> Any:
+    """Extract a value matching ``schema_or_model`` from ``text``.
+
+    Parameters:
+        text: the document.
+        schema_or_model: a JSON Schema (dict) or a pydantic v2 model class.
+        model: the model ID.
+        client: the client to send with; None: the backend rule of
+            :mod:`wafer_grammar.tasks.backend` (see :func:`classify`).
+        instructions: replaces the default instruction line (the schema is still shown).
+        max_tokens: the first budget; after a truncation one retry gets 4 times it.
+        base_url: a compatible server to use when ``client`` is None.
+
+    Returns:
+        A dict (or other JSON value) valid under the schema, or a model instance.
+
+    Raises:
+        TruncatedOutput: truncated twice. SchemaViolation / ModelValidationFailed:
+        the value breaks a constraint the grammar could not enforce.
+        UnsupportedSchema: a schema keyword the grammar cannot enforce. APIError.
+    """
+    if client is not None:
+        return extract_full(text, schema_or_model, model=model, client=client,
+                            instructions=instructions, max_tokens=max_tokens).value
+    from wafer_grammar.tasks.backend import open_client
+
+    with open_client(base_url) as (opened, _):
+        return extract_full(text, schema_or_model, model=model, client=opened,
+                            instructions=instructions, max_tokens=max_tokens).value
