@@ -102,23 +102,22 @@ class OutputMismatch(WaferGrammarError, ValueError):
         offset: int,
         expected: Sequence[str] = (),
     ) -> None:
+        from wafer_grammar.ebnf.diagnostics import line_column
+
         self.text = text
         self.offset = offset
-        before = text[:offset]
-        self.line = before.count("\n") + 1
-        self.column = offset - (before.rfind("\n") + 1) + 1
+        self.line, self.column = line_column(text, offset)
         self.expected = list(expected)
         self.message = message
         super().__init__(self._render())
 
     def _render(self) -> str:
-        lines = self.text.split("\n")
-        src = lines[self.line - 1] if self.line - 1 < len(lines) else ""
+        from wafer_grammar.ebnf.diagnostics import caret_snippet
+
         out = f"line {self.line}, column {self.column}: {self.message}"
         if self.expected:
             out += f"; expected {', '.join(self.expected)}"
-        caret_pad = "".join("\t" if ch == "\t" else " " for ch in src[: self.column - 1])
-        return f"{out}\n  {src}\n  {caret_pad}^"
+        return f"{out}\n{caret_snippet(self.text, self.line, self.column)}"
 
 
 class TokenizerError(WaferGrammarError):

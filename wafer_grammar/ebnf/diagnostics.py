@@ -91,6 +91,14 @@ class Diagnostic:
         }
 
 
+def line_column(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in ``text``, with the same line breaks."""
+    before = text[:offset]
+    starts = [m.end() for m in _LINE_BREAK.finditer(before)]
+    line_start = starts[-1] if starts else 0
+    return len(starts) + 1, offset - line_start + 1
+
+
 def caret_snippet(
     source: str | None,
     line: int,
