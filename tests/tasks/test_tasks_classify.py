@@ -24,7 +24,11 @@ def test_one_text_gets_one_label_and_a_distribution(client: WaferClient,
     assert math.isclose(sum(found.probabilities.values()), 1.0)
     assert found.label == max(found.probabilities, key=lambda k: found.probabilities[k])
     assert found.generated in LABELS
-    assert found.usage is not None and found.usage.completion_tokens >= 1
+    assert found.usage is not None
+    # The minimum the label set allows: the chosen label's own tokens, then the stop
+    # token (the grammar allows nothing else once a label is complete).
+    label_tokens = tokenizer_for(local_server.model).encode(found.generated)
+    assert found.usage.completion_tokens == len(label_tokens) + 1
     assert found.cost is not None and found.cost.total_cents == 0.0  # the local card prices 0
     assert found.warnings == () and found.position_spread is None
     assert found.to_dict()["usage"]["prompt_tokens"] == found.usage.prompt_tokens
