@@ -80,7 +80,10 @@ def _ours_valid(text: str) -> bool:
     return True
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: a fixed set of 400 mutations each run, so CI never depends on a seed;
+@settings(
+    max_examples=400, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(mutated_grammars())
 def test_validity_matches_xgrammar_on_mutations(text: str) -> None:
     theirs = xgrammar_error(text)
