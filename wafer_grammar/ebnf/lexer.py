@@ -133,40 +133,33 @@ class Lexer:
     def peek(self, delta: int = 0) -> str:
         return self.text[self.pos + delta : self.pos + delta + 1]
 
-    @property
-    def line(self) -> int:
-        return bisect_right(self._line_starts, self.pos)
-
-    @property
-    def column(self) -> int:
-        return self.pos - self._line_starts[self.line - 1] + 1
-
     def advance(self, count: int = 1) -> None:
         self.pos = min(self.pos + count, len(self.text))
 
+    def locate(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of ``offset``."""
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
     def mark(self) -> tuple[int, int, int]:
-        pos = self.pos
-        line = bisect_right(self._line_starts, pos)
-        return pos, line, pos - self._line_starts[line - 1] + 1
+        return (self.pos, *self.locate(self.pos))
 
     def span_from(self, start: tuple[int, int, int]) -> Span:
         pos, line, column = start
-        if self._line_starts[line] > self.pos if line < len(self._line_starts) else True:
+        starts = self._line_starts
+        if line == len(starts) or starts[line] > self.pos:
             # Still on the start's line (every token but a broken one): no search needed.
             return Span(line, column, line, column + self.pos - pos, pos, self.pos)
-        end_line = bisect_right(self._line_starts, self.pos)
-        end_column = self.pos - self._line_starts[end_line - 1] + 1
+        end_line, end_column = self.locate(self.pos)
         return Span(line, column, end_line, end_column, pos, self.pos)
 
     def span_at(self, offset: int, width: int = 1) -> Span:
         """The span of ``width`` characters at ``offset`` (computed only when needed)."""
-        line = bisect_right(self._line_starts, offset)
-        column = offset - self._line_starts[line - 1] + 1
+        line, column = self.locate(offset)
         return Span(line, column, line, column + width, offset, offset + width)
 
     def point(self) -> Span:
-        _, line, column = self.mark()
-        return Span(line, column, line, column + 1, self.pos, self.pos + 1)
+        return self.span_at(self.pos)
 
     def error(self, code: str, message: str, span: Span, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic.at(code, "error", message, span, hint=hint))
@@ -174,7 +167,7 @@ class Lexer:
     # -- driver ----------------------------------------------------------------
     def tokenize(self) -> list[Token]:
         tokens: list[Token] = []
-        text, starts = self.text, self._line_starts
+        text = self.text
         while True:
             self.skip_space()
             # Fast path: one regex recognises the common tokens; anything unusual
@@ -182,8 +175,7 @@ class Lexer:
             fast = _FAST.match(text, self.pos)
             if fast is not None:
                 begin, end = fast.span()
-                line = bisect_right(starts, begin)
-                column = begin - starts[line - 1] + 1
+                line, column = self.locate(begin)
                 span = Span(line, column, line, column + end - begin, begin, end)
                 lexeme = fast.group()
                 kind = fast.lastgroup
@@ -212,7 +204,7 @@ class Lexer:
         if match:
             if "#" in match.group(0):
                 for comment in _COMMENT.finditer(self.text, match.start(), match.end()):
-                    line = bisect_right(self._line_starts, comment.start())
+                    line, _ = self.locate(comment.start())
                     self.comments.append((line, comment.group(0)))
             self.pos = match.end()
 
