@@ -13,15 +13,23 @@ Rows:
 
 from __future__ import annotations
 
-import json
-import random
-import statistics
+import os
 import sys
-import time
-from collections.abc import Callable
-from pathlib import Path
 
-from lark import Lark
+# bench/tokenize.py would shadow the stdlib module of that name (linecache needs it,
+# lark imports logging which imports linecache): take this folder off the import path,
+# as bench/engine.py and bench/client.py do.
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
+import json  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from lark import Lark  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
