@@ -25,10 +25,12 @@ $(STAMP): pyproject.toml Makefile
 test: venv
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check wafer_grammar tests bench examples
+	$(BIN)/ruff format --check wafer_grammar tests bench examples
 	$(BIN)/mypy
 
 lint: venv
 	$(BIN)/ruff check wafer_grammar tests bench examples
+	$(BIN)/ruff format --check wafer_grammar tests bench examples
 	$(BIN)/mypy
 
 demo: venv

@@ -131,8 +131,10 @@ def main() -> None:
     grammar = Grammar.from_ebnf(text)
     parse_s = best_of(lambda: Grammar.from_ebnf(text), 5)
     check_s = best_of(grammar.check, 5)
-    print(f"\n1,000-rule grammar ({len(text) / 1000:.0f} KB): parse {parse_s * 1000:.0f} ms + "
-          f"check {check_s * 1000:.0f} ms = {(parse_s + check_s) * 1000:.0f} ms (target < 200 ms)")
+    print(
+        f"\n1,000-rule grammar ({len(text) / 1000:.0f} KB): parse {parse_s * 1000:.0f} ms + "
+        f"check {check_s * 1000:.0f} ms = {(parse_s + check_s) * 1000:.0f} ms (target < 200 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -59,23 +59,37 @@ def paired(ours: Callable[[], Any], raw: Callable[[], Any], n: int) -> tuple[flo
 def overhead(server: LocalServer, model: str) -> list[tuple[str, float, float]]:
     rows = []
     headers = {"authorization": f"Bearer {KEY}"}
-    with WaferClient(base_url=server.base_url, api_key=KEY) as ours, httpx.Client(
-        base_url=server.base_url, headers=headers, timeout=120.0
-    ) as raw:
-        rows.append(("GET /v1/models", *paired(
-            lambda: ours.models(refresh=True),
-            lambda: json.loads(raw.get("/models").content),
-            N_MODELS)))
+    with (
+        WaferClient(base_url=server.base_url, api_key=KEY) as ours,
+        httpx.Client(base_url=server.base_url, headers=headers, timeout=120.0) as raw,
+    ):
+        rows.append(
+            (
+                "GET /v1/models",
+                *paired(
+                    lambda: ours.models(refresh=True),
+                    lambda: json.loads(raw.get("/models").content),
+                    N_MODELS,
+                ),
+            )
+        )
         body = {"model": model, "prompt": PROMPT, "max_tokens": 1, "temperature": 0}
-        rows.append(("POST /v1/completions (1 token)", *paired(
-            lambda: ours.completions(model, PROMPT, max_tokens=1, temperature=0),
-            lambda: json.loads(raw.post("/completions", json=body).content),
-            N_COMPLETIONS)))
+        rows.append(
+            (
+                "POST /v1/completions (1 token)",
+                *paired(
+                    lambda: ours.completions(model, PROMPT, max_tokens=1, temperature=0),
+                    lambda: json.loads(raw.post("/completions", json=body).content),
+                    N_COMPLETIONS,
+                ),
+            )
+        )
     return rows
 
 
-async def rate(concurrency: int, total: int,
-               call: Callable[[AsyncWaferClient], Awaitable[Any]], base_url: str) -> float:
+async def rate(
+    concurrency: int, total: int, call: Callable[[AsyncWaferClient], Awaitable[Any]], base_url: str
+) -> float:
     """Requests per second for ``total`` calls, ``concurrency`` in flight at once."""
     async with AsyncWaferClient(base_url=base_url, api_key=KEY) as client:
         await call(client)  # warm up
@@ -93,12 +107,22 @@ async def rate(concurrency: int, total: int,
 def throughput(server: LocalServer, model: str) -> list[tuple[int, float, float]]:
     rows = []
     for concurrency in (1, 8, 64):
-        models = asyncio.run(rate(concurrency, max(N_MODELS, concurrency * 4),
-                                  lambda c: c.models(refresh=True), server.base_url))
-        done = asyncio.run(rate(concurrency, max(N_COMPLETIONS, concurrency),
-                                lambda c: c.completions(model, PROMPT, max_tokens=1,
-                                                        temperature=0),
-                                server.base_url))
+        models = asyncio.run(
+            rate(
+                concurrency,
+                max(N_MODELS, concurrency * 4),
+                lambda c: c.models(refresh=True),
+                server.base_url,
+            )
+        )
+        done = asyncio.run(
+            rate(
+                concurrency,
+                max(N_COMPLETIONS, concurrency),
+                lambda c: c.completions(model, PROMPT, max_tokens=1, temperature=0),
+                server.base_url,
+            )
+        )
         rows.append((concurrency, models, done))
     return rows
 

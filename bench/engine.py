@@ -96,8 +96,9 @@ def mask_ms(engine: Engine, ebnf: str, text: str) -> float:
     return best
 
 
-def decode_rate(engine: Engine, ids: list[int], grammar: str | None, tokens: int,
-                repeats: int) -> tuple[float, int]:
+def decode_rate(
+    engine: Engine, ids: list[int], grammar: str | None, tokens: int, repeats: int
+) -> tuple[float, int]:
     best, count = 0.0, 0
     for _ in range(repeats):
         params = SamplingParams(max_tokens=tokens, temperature=0)
@@ -119,8 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[tuple[str, str]] = []
     if not args.skip_cold:
         cold, warm = load_times()
-        rows += [("model load, cold (GGUF dequantized)", f"{cold:.1f} s"),
-                 ("model load, cached (safetensors)", f"{warm:.1f} s")]
+        rows += [
+            ("model load, cold (GGUF dequantized)", f"{cold:.1f} s"),
+            ("model load, cached (safetensors)", f"{warm:.1f} s"),
+        ]
     with Engine() as engine:
         for name, ebnf in GRAMMARS.items():
             rows.append((f"compile: {name}", f"{compile_ms(engine, ebnf, args.repeats):.1f} ms"))
@@ -147,8 +150,12 @@ def main(argv: list[str] | None = None) -> int:
         doc = '{"name": "Tom", "age": 3, "colours": ["black", "white"], "indoor": true}'
         mask = mask_ms(engine, GRAMMARS["json (grammars/json.ebnf)"], doc)
         step = 1000 / rates["decode, no grammar (story)"]
-        rows.append(("json.ebnf mask work per token", f"{mask:.2f} ms ({mask / step * 100:.1f} % "
-                     f"of a {step:.0f} ms step)"))
+        rows.append(
+            (
+                "json.ebnf mask work per token",
+                f"{mask:.2f} ms ({mask / step * 100:.1f} % of a {step:.0f} ms step)",
+            )
+        )
 
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  value")

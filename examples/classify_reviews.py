@@ -24,8 +24,7 @@ SYSTEM = (
     "positive or negative."
 )
 REVIEWS = [
-    "Absolutely loved it! The food was delicious and the staff were wonderful. "
-    "Highly recommend.",
+    "Absolutely loved it! The food was delicious and the staff were wonderful. Highly recommend.",
     "Terrible experience. The room was dirty, the staff were rude, and I want my money back.",
     "Best phone I have ever owned. Great battery, amazing camera, I am very happy with it.",
     "Worst customer service ever. Never again.",
@@ -39,8 +38,9 @@ def classify(engine: Engine, review: str) -> tuple[str, float]:
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": f"Is this review positive or negative?\n\n{review}"},
     ]
-    completion = engine.chat(messages, grammar=f"root ::= {GRAMMAR}", max_tokens=4,
-                             temperature=0, logprobs=True)
+    completion = engine.chat(
+        messages, grammar=f"root ::= {GRAMMAR}", max_tokens=4, temperature=0, logprobs=True
+    )
     choice = completion.choices[0]
     stops = set(engine.loaded.stop_token_ids)
     # A label may span several tokens; its probability is their product (the stop

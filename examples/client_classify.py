@@ -28,8 +28,9 @@ def classify(client: WaferClient, model: str) -> None:
         {"role": "system", "content": f"Classify the review's sentiment: {', '.join(LABELS)}."},
         {"role": "user", "content": REVIEW},
     ]
-    answer = client.chat(model, messages, grammar=grammar, max_tokens=4, temperature=0,
-                         logprobs=True, top_logprobs=5)
+    answer = client.chat(
+        model, messages, grammar=grammar, max_tokens=4, temperature=0, logprobs=True, top_logprobs=5
+    )
     label = decode(answer, grammar)  # raises if truncated or outside the grammar
     dist = label_probabilities(answer, grammar)
     print(f"label: {label}")
@@ -37,8 +38,10 @@ def classify(client: WaferClient, model: str) -> None:
         print(f"  {name:<9} {p:6.1%}")
     print(f"method: {dist.method}")
     if answer.usage:
-        print(f"usage: {answer.usage.prompt_tokens} prompt + "
-              f"{answer.usage.completion_tokens} completion tokens")
+        print(
+            f"usage: {answer.usage.prompt_tokens} prompt + "
+            f"{answer.usage.completion_tokens} completion tokens"
+        )
 
 
 def main() -> None:

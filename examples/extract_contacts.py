@@ -39,8 +39,14 @@ def main() -> None:
         if model is None:
             raise SystemExit("name the model to use: extract_contacts.py MODEL")
         for document in DOCUMENTS:
-            contact = extract(document, Contact, model=model, client=client,
-                              instructions=INSTRUCTIONS, max_tokens=48)
+            contact = extract(
+                document,
+                Contact,
+                model=model,
+                client=client,
+                instructions=INSTRUCTIONS,
+                max_tokens=48,
+            )
             print(f"{contact.name!r:<26} {contact.email!r:<34} <- {document}")
 
 

@@ -29,7 +29,9 @@ def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, 
     return code, out, err
 
 
-def test_check_prints_errors_with_caret_and_exits_1(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_check_prints_errors_with_caret_and_exits_1(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(["check", files["bad"]], capsys)
     assert code == 1
     assert out == (
@@ -40,7 +42,9 @@ def test_check_prints_errors_with_caret_and_exits_1(files: dict[str, str], capsy
     )
 
 
-def test_warnings_exit_0_unless_strict(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_warnings_exit_0_unless_strict(
+    files: dict[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, _ = run(["check", files["warn"]], capsys)
     assert code == 0
     assert out.splitlines()[0] == (
@@ -79,7 +83,9 @@ def test_accepts(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> N
     )
 
 
-def test_accepts_input_file(files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_accepts_input_file(
+    files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     text = tmp_path / "answer.txt"
     text.write_text("x12", encoding="utf-8")
     assert run(["accepts", files["ok"], "--input", str(text), "-q"], capsys) == (0, "", "")
@@ -87,19 +93,31 @@ def test_accepts_input_file(files: dict[str, str], tmp_path: Path, capsys: pytes
 
 def test_accepts_usage_errors(files: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["accepts", files["ok"]], capsys)
-    assert (code, err) == (2, "wafer-grammar: give the text to test either as an argument or with --input PATH\n")
+    assert (code, err) == (
+        2,
+        "wafer-grammar: give the text to test either as an argument or with --input PATH\n",
+    )
     code, _, err = run(["accepts", files["ok"] + ".missing", "x"], capsys)
-    assert (code, err) == (2, f"wafer-grammar: cannot read {files['ok']}.missing: No such file or directory\n")
+    assert (code, err) == (
+        2,
+        f"wafer-grammar: cannot read {files['ok']}.missing: No such file or directory\n",
+    )
     code, _, err = run(["accepts", files["bad"], "x"], capsys)
     assert code == 2
-    assert err.startswith(f"wafer-grammar: {files['bad']} is not a valid grammar:\n{files['bad']}:2:8: error[E106]")
+    assert err.startswith(
+        f"wafer-grammar: {files['bad']} is not a valid grammar:\n{files['bad']}:2:8: error[E106]"
+    )
 
 
 def test_fmt(files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     messy = tmp_path / "messy.ebnf"
     messy.write_text('root::=( "a"|"b" )  {2}\n', encoding="utf-8")
     assert run(["fmt", str(messy)], capsys) == (0, 'root ::= ("a" | "b"){2}\n', "")
-    assert run(["fmt", "--check", str(messy)], capsys) == (1, f"{messy}: not in canonical form\n", "")
+    assert run(["fmt", "--check", str(messy)], capsys) == (
+        1,
+        f"{messy}: not in canonical form\n",
+        "",
+    )
     assert run(["fmt", "--write", str(messy)], capsys) == (0, f"{messy}: reformatted\n", "")
     assert messy.read_text(encoding="utf-8") == 'root ::= ("a" | "b"){2}\n'
     assert run(["fmt", "--check", str(messy)], capsys) == (0, "", "")

@@ -151,7 +151,7 @@ def test_exception_text_renders_the_first_error_with_caret() -> None:
         "line 2, column 8: error[E102]: invalid escape sequence '\\q' in string\n"
         '  b ::= "\\q" | c\n'
         "         ^~\n"
-        "  = hint: valid escapes: \\\" \\\\ \\n \\r \\t \\xHH \\uHHHH \\UHHHHHHHH\n"
+        '  = hint: valid escapes: \\" \\\\ \\n \\r \\t \\xHH \\uHHHH \\UHHHHHHHH\n'
         "(and 1 more error)"
     )
     assert info.value.render().splitlines()[-4:] == [
@@ -166,7 +166,13 @@ def test_diagnostic_fields() -> None:
     with pytest.raises(GrammarError) as info:
         parse_ebnf('root ::= x\nx ::= "a" | y')
     (diag,) = info.value.diagnostics
-    assert (diag.code, diag.severity, diag.line, diag.column, diag.rule) == ("E303", "error", 2, 13, "x")
+    assert (diag.code, diag.severity, diag.line, diag.column, diag.rule) == (
+        "E303",
+        "error",
+        2,
+        13,
+        "x",
+    )
     assert diag.hint == 'define it ("y ::= ...") or fix the spelling'
 
 
@@ -224,7 +230,9 @@ def test_custom_root() -> None:
 
 
 # Any text at all: the parser either returns a grammar or raises GrammarError.
-_ALPHABET = st.sampled_from(list('root::= "ab"[^a-z\\]x(=)|*+?{1,2}#\n\t-\'Regex(TagDispatch,_.é😀\\xu0'))
+_ALPHABET = st.sampled_from(
+    list('root::= "ab"[^a-z\\]x(=)|*+?{1,2}#\n\t-\'Regex(TagDispatch,_.é😀\\xu0')
+)
 
 
 @settings(max_examples=300, deadline=None)

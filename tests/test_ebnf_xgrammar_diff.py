@@ -123,7 +123,10 @@ def _candidates(grammar_text: str, seeds: list[str], rng: random.Random) -> list
 
 def _labelled() -> list[dict[str, object]]:
     cases = []
-    for path in (HERE / "conformance" / "visible.jsonl", HERE / "data" / "xgrammar_semantics.jsonl"):
+    for path in (
+        HERE / "conformance" / "visible.jsonl",
+        HERE / "data" / "xgrammar_semantics.jsonl",
+    ):
         for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
             case = json.loads(line)
             valid = case.get("valid", True) and "grammar" in case

@@ -114,6 +114,6 @@ def test_mutated_documents_agree_with_json_loads(text: str) -> None:
 
 
 def test_whitespace_is_unbounded_as_in_the_rfc() -> None:
-    text = " " * 200 + '{\n' + "\t" * 100 + '"a" :\r\n 1}' + "\n" * 100
+    text = " " * 200 + "{\n" + "\t" * 100 + '"a" :\r\n 1}' + "\n" * 100
     assert json.loads(text) == {"a": 1}
     assert JSON.accepts(text)

@@ -47,36 +47,42 @@ def call_sync(client: WaferClient, model: str, mode: str, **extra: Any) -> tuple
         whole = client.completions(model, PROMPT, max_tokens=2, temperature=0, **extra)
         return whole.text, whole.usage
     if mode == "stream_completions":
-        with client.stream_completions(model, PROMPT, max_tokens=2, temperature=0,
-                                       **extra) as stream:
+        with client.stream_completions(
+            model, PROMPT, max_tokens=2, temperature=0, **extra
+        ) as stream:
             folded = stream.final()
         return folded.text, folded.usage
     if mode == "chat":
         chat = client.chat(model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra)
         return chat.text, chat.usage
-    with client.stream_chat(model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0,
-                            **extra) as chat_stream:
+    with client.stream_chat(
+        model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
+    ) as chat_stream:
         folded_chat = chat_stream.final()
     return folded_chat.text, folded_chat.usage
 
 
-async def call_async(client: AsyncWaferClient, model: str, mode: str,
-                     **extra: Any) -> tuple[str, Usage | None]:
+async def call_async(
+    client: AsyncWaferClient, model: str, mode: str, **extra: Any
+) -> tuple[str, Usage | None]:
     if mode == "completions":
         whole = await client.completions(model, PROMPT, max_tokens=2, temperature=0, **extra)
         return whole.text, whole.usage
     if mode == "stream_completions":
-        stream = await client.stream_completions(model, PROMPT, max_tokens=2, temperature=0,
-                                                 **extra)
+        stream = await client.stream_completions(
+            model, PROMPT, max_tokens=2, temperature=0, **extra
+        )
         async with stream:
             folded = await stream.final()
         return folded.text, folded.usage
     if mode == "chat":
-        chat = await client.chat(model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0,
-                                 **extra)
+        chat = await client.chat(
+            model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
+        )
         return chat.text, chat.usage
-    chat_stream = await client.stream_chat(model, QUESTION, grammar=GRAMMAR, max_tokens=2,
-                                           temperature=0, **extra)
+    chat_stream = await client.stream_chat(
+        model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
+    )
     async with chat_stream:
         folded_chat = await chat_stream.final()
     return folded_chat.text, folded_chat.usage
@@ -106,16 +112,21 @@ def baseline(local_server_session: Any) -> dict[str, tuple[str, Usage | None]]:
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("fault", list(MATRIX))
-def test_fault_matrix_sync(local_server: Any, fault: str, mode: str,
-                           baseline: dict[str, tuple[str, Usage | None]],
-                           caplog: pytest.LogCaptureFixture) -> None:
+def test_fault_matrix_sync(
+    local_server: Any,
+    fault: str,
+    mode: str,
+    baseline: dict[str, tuple[str, Usage | None]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)  # every logger, httpx's and httpcore's included
     make, whole, streamed = MATRIX[fault]
     expected = streamed if mode.startswith("stream") else whole
     local_server.inject(make())
     error: BaseException | None = None
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     retry=FAST) as client:
+    with WaferClient(
+        base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST
+    ) as client:
         try:
             result = call_sync(client, local_server.model, mode)
         except APIError as exc:
@@ -127,23 +138,29 @@ def test_fault_matrix_sync(local_server: Any, fault: str, mode: str,
         assert any(record.msg.startswith("retrying ") for record in caplog.records)
     else:
         assert type(error) is expected
-    assert_key_hidden(local_server.api_key, *texts,
-                      *(record.getMessage() for record in caplog.records))
+    assert_key_hidden(
+        local_server.api_key, *texts, *(record.getMessage() for record in caplog.records)
+    )
 
 
 @pytest.mark.parametrize("mode", ["completions", "stream_chat"])
 @pytest.mark.parametrize("fault", list(MATRIX))
-def test_fault_matrix_async(local_server: Any, fault: str, mode: str,
-                            baseline: dict[str, tuple[str, Usage | None]],
-                            caplog: pytest.LogCaptureFixture) -> None:
+def test_fault_matrix_async(
+    local_server: Any,
+    fault: str,
+    mode: str,
+    baseline: dict[str, tuple[str, Usage | None]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     make, whole, streamed = MATRIX[fault]
     expected = streamed if mode.startswith("stream") else whole
     local_server.inject(make())
 
     async def run() -> tuple[tuple[str, Usage | None] | None, BaseException | None, list[str]]:
-        async with AsyncWaferClient(base_url=local_server.base_url,
-                                    api_key=local_server.api_key, retry=FAST) as client:
+        async with AsyncWaferClient(
+            base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST
+        ) as client:
             try:
                 got = await call_async(client, local_server.model, mode)
             except APIError as exc:
@@ -155,14 +172,19 @@ def test_fault_matrix_async(local_server: Any, fault: str, mode: str,
         assert error is None and result == baseline[mode]
     else:
         assert type(error) is expected
-    assert_key_hidden(local_server.api_key, *texts, caplog.text,
-                      *(record.getMessage() for record in caplog.records))
+    assert_key_hidden(
+        local_server.api_key,
+        *texts,
+        caplog.text,
+        *(record.getMessage() for record in caplog.records),
+    )
 
 
 def test_persistent_failures_raise_after_bounded_retries(local_server: Any) -> None:
     local_server.inject(*(Fault.server_error(500) for _ in range(4)))
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     retry=FAST) as client:
+    with WaferClient(
+        base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST
+    ) as client:
         with pytest.raises(ServerError) as info:
             client.completions(local_server.model, PROMPT, max_tokens=1)
         assert info.value.attempts == 4 and info.value.status == 500
@@ -176,8 +198,9 @@ def test_persistent_failures_raise_after_bounded_retries(local_server: Any) -> N
 
 def test_retry_after_is_honoured(local_server: Any) -> None:
     local_server.inject(Fault.rate_limit(1.0))
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     retry=FAST) as client:
+    with WaferClient(
+        base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST
+    ) as client:
         started = time.monotonic()
         client.models(refresh=True)
         assert time.monotonic() - started >= 1.0  # not FAST's 0.01 s backoff
@@ -186,8 +209,9 @@ def test_retry_after_is_honoured(local_server: Any) -> None:
 def test_retry_after_beyond_the_cap_is_not_waited_for(local_server: Any) -> None:
     local_server.inject(Fault.rate_limit(30.0))
     policy = FAST.__class__(max_retries=3, initial_delay=0.01, max_retry_after=5.0)
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     retry=policy) as client:
+    with WaferClient(
+        base_url=local_server.base_url, api_key=local_server.api_key, retry=policy
+    ) as client:
         started = time.monotonic()
         with pytest.raises(RateLimited) as info:
             client.models()
@@ -197,16 +221,27 @@ def test_retry_after_beyond_the_cap_is_not_waited_for(local_server: Any) -> None
 
 def test_slow_first_byte_on_models(local_server: Any) -> None:
     local_server.inject(Fault.slow_first_byte(1.5, path="/v1/models"))
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST,
-                     timeout=Timeouts(connect=5, read=0.5, write=5, pool=5)) as client:
+    with WaferClient(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        retry=FAST,
+        timeout=Timeouts(connect=5, read=0.5, write=5, pool=5),
+    ) as client:
         assert [card.id for card in client.models()] == [local_server.model]
 
 
 def test_slow_first_byte_without_retries_is_a_timeout(local_server: Any) -> None:
     local_server.inject(Fault.slow_first_byte(1.5, path="/v1/models"))
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     retry=FAST.__class__(max_retries=0), timeout=0.5) as client, \
-            pytest.raises(RequestTimeout) as info:
+    with (
+        WaferClient(
+            base_url=local_server.base_url,
+            api_key=local_server.api_key,
+            retry=FAST.__class__(max_retries=0),
+            timeout=0.5,
+        ) as client,
+        pytest.raises(RequestTimeout) as info,
+    ):
         client.models()
-    assert str(info.value) == (f"no answer from {local_server.base_url}/models within the read "
-                               "timeout of 0.5 s")
+    assert str(info.value) == (
+        f"no answer from {local_server.base_url}/models within the read timeout of 0.5 s"
+    )

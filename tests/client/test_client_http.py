@@ -31,14 +31,16 @@ def test_models_are_typed_and_cached_per_client(client: WaferClient, local_serve
     assert paths(local_server) == [("GET", "/v1/models", 200)]
     with pytest.raises(NotFound) as info:
         client.model("GLM-5.1")
-    assert str(info.value) == (f"model 'GLM-5.1' is not in /v1/models; known models: "
-                               f"{local_server.model}")
+    assert str(info.value) == (
+        f"model 'GLM-5.1' is not in /v1/models; known models: {local_server.model}"
+    )
 
 
 def test_completion_with_token_ids_and_a_grammar(client: WaferClient, local_server: Any) -> None:
     ids = [1, 504, 3145, 314, 260, 4086, 2563, 47]
-    answer = client.completions(local_server.model, ids, grammar=GRAMMAR, max_tokens=3,
-                                temperature=0)
+    answer = client.completions(
+        local_server.model, ids, grammar=GRAMMAR, max_tokens=3, temperature=0
+    )
     assert isinstance(answer, Completion)
     assert answer.choices[0].text in ("yes", "no")
     assert answer.choices[0].finish_reason == "stop"
@@ -55,8 +57,7 @@ def test_text_prompt_is_tokenized_like_the_server(client: WaferClient, local_ser
 
 
 def test_stream_and_whole_answers_agree(client: WaferClient, local_server: Any) -> None:
-    args: dict[str, Any] = {"max_tokens": 4, "temperature": 0, "logprobs": True,
-                            "top_logprobs": 2}
+    args: dict[str, Any] = {"max_tokens": 4, "temperature": 0, "logprobs": True, "top_logprobs": 2}
     whole = client.completions(local_server.model, "Once upon a time", **args)
     with client.stream_completions(local_server.model, "Once upon a time", **args) as stream:
         chunks = list(stream)
@@ -70,10 +71,10 @@ def test_stream_and_whole_answers_agree(client: WaferClient, local_server: Any) 
 
 
 def test_chat_stream_and_whole_agree(client: WaferClient, local_server: Any) -> None:
-    whole = client.chat(local_server.model, QUESTION, grammar=GRAMMAR, max_tokens=3,
-                        temperature=0)
-    stream = client.stream_chat(local_server.model, QUESTION, grammar=GRAMMAR, max_tokens=3,
-                                temperature=0)
+    whole = client.chat(local_server.model, QUESTION, grammar=GRAMMAR, max_tokens=3, temperature=0)
+    stream = client.stream_chat(
+        local_server.model, QUESTION, grammar=GRAMMAR, max_tokens=3, temperature=0
+    )
     folded = stream.final()
     assert whole.text in ("yes", "no")
     assert (folded.text, folded.usage) == (whole.text, whole.usage)
@@ -82,37 +83,47 @@ def test_chat_stream_and_whole_agree(client: WaferClient, local_server: Any) -> 
 
 
 def test_n_choices(client: WaferClient, local_server: Any) -> None:
-    answer = client.completions(local_server.model, "Hello", max_tokens=2, n=2, seed=1,
-                                temperature=1.0)
+    answer = client.completions(
+        local_server.model, "Hello", max_tokens=2, n=2, seed=1, temperature=1.0
+    )
     assert [c.index for c in answer.choices] == [0, 1]
 
 
 def test_wrong_key_is_not_retried(local_server: Any) -> None:
     fresh_log(local_server)
-    with WaferClient(base_url=local_server.base_url, api_key="wrong", retry=FAST) as bad, \
-            pytest.raises(AuthenticationFailed) as info:
+    with (
+        WaferClient(base_url=local_server.base_url, api_key="wrong", retry=FAST) as bad,
+        pytest.raises(AuthenticationFailed) as info,
+    ):
         bad.models()
-    assert str(info.value) == ("authentication failed: invalid API key; set WAFER_API_KEY or "
-                               "pass api_key= (HTTP 401)")
+    assert str(info.value) == (
+        "authentication failed: invalid API key; set WAFER_API_KEY or pass api_key= (HTTP 401)"
+    )
     assert info.value.attempts == 1
     assert paths(local_server) == [("GET", "/v1/models", 401)]
 
 
 def test_missing_key(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAFER_API_KEY", raising=False)
-    with WaferClient(base_url=local_server.base_url) as anonymous, \
-            pytest.raises(AuthenticationFailed) as info:
+    with (
+        WaferClient(base_url=local_server.base_url) as anonymous,
+        pytest.raises(AuthenticationFailed) as info,
+    ):
         anonymous.models()
-    assert str(info.value) == ("authentication failed: missing API key: send the header "
-                               "'Authorization: Bearer <key>'; set WAFER_API_KEY or pass "
-                               "api_key= (HTTP 401)")
+    assert str(info.value) == (
+        "authentication failed: missing API key: send the header "
+        "'Authorization: Bearer <key>'; set WAFER_API_KEY or pass "
+        "api_key= (HTTP 401)"
+    )
 
 
 def test_unknown_model(client: WaferClient) -> None:
     with pytest.raises(NotFound) as info:
         client.completions("GLM-5.1", [1, 2], max_tokens=1)
-    assert str(info.value) == ("not found: model 'GLM-5.1' does not exist; this server serves "
-                               "'SmolLM2-135M-Instruct' (HTTP 404)")
+    assert str(info.value) == (
+        "not found: model 'GLM-5.1' does not exist; this server serves "
+        "'SmolLM2-135M-Instruct' (HTTP 404)"
+    )
     assert info.value.param == "model"
 
 
@@ -129,7 +140,8 @@ def test_unsupported_parameter_names_it(client: WaferClient, local_server: Any) 
     assert info.value.param == "min_p"
     assert str(info.value) == (
         "invalid request (parameter 'min_p'): unsupported parameter 'min_p': the local engine "
-        "does not implement it (Wafer refuses what it would not honour) (HTTP 400)")
+        "does not implement it (Wafer refuses what it would not honour) (HTTP 400)"
+    )
     with pytest.raises(BadRequest) as info:
         client.chat(local_server.model, QUESTION, max_tokens=1, reasoning_effort="low")
     assert info.value.param == "reasoning_effort"
@@ -139,7 +151,10 @@ def test_context_length_server_side_then_locally(client: WaferClient, local_serv
     with pytest.raises(ServerContextLengthExceeded) as info:
         client.completions(local_server.model, [1, 2, 3], max_tokens=8190)
     assert (info.value.prompt_tokens, info.value.max_tokens, info.value.max_model_len) == (
-        3, 8190, 8192)
+        3,
+        8190,
+        8192,
+    )
     assert info.value.param == "prompt"
     client.models()  # with the card cached, the same request is refused without a round trip
     fresh_log(local_server)
@@ -149,8 +164,7 @@ def test_context_length_server_side_then_locally(client: WaferClient, local_serv
     assert paths(local_server) == []
 
 
-def test_zdr_accepted_for_a_model_that_supports_it(client: WaferClient,
-                                                  local_server: Any) -> None:
+def test_zdr_accepted_for_a_model_that_supports_it(client: WaferClient, local_server: Any) -> None:
     # The local card says zdr_supported: true (nothing leaves the machine); the refusal
     # path for a card without it is tested in test_client_sans_io.py.
     fresh_log(local_server)
@@ -189,8 +203,12 @@ class Recording(httpx.BaseTransport):
 
 def test_transport_seam_and_connection_reuse(local_server: Any) -> None:
     transport = Recording()
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key,
-                     transport=transport, headers={"X-Team": "search"}) as seamed:
+    with WaferClient(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        transport=transport,
+        headers={"X-Team": "search"},
+    ) as seamed:
         seamed.completions(local_server.model, [1, 2], max_tokens=1)
         seamed.completions(local_server.model, [1, 2], max_tokens=1)
     first = transport.sent[0]
@@ -209,8 +227,10 @@ def free_port() -> int:
 def test_unreachable_server_after_bounded_retries() -> None:
     port = free_port()
     policy = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.01)
-    with WaferClient(base_url=f"http://127.0.0.1:{port}/v1", api_key="k",
-                     retry=policy) as gone, pytest.raises(ConnectionFailed) as info:
+    with (
+        WaferClient(base_url=f"http://127.0.0.1:{port}/v1", api_key="k", retry=policy) as gone,
+        pytest.raises(ConnectionFailed) as info,
+    ):
         gone.models()
     assert info.value.attempts == 3
     assert str(info.value).startswith(f"cannot connect to http://127.0.0.1:{port}/v1/models: ")

@@ -121,8 +121,10 @@ def test_retry_policy_checks_its_fields() -> None:
 def test_parse_retry_after_forms() -> None:
     assert parse_retry_after({"retry-after": "3"}) == 3.0
     assert parse_retry_after({"retry-after-ms": "250"}) == 0.25
-    assert parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"},
-                             now=1445412480.0) == 10.0
+    assert (
+        parse_retry_after({"retry-after": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=1445412480.0)
+        == 10.0
+    )
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({}) is None
 
@@ -130,42 +132,93 @@ def test_parse_retry_after_forms() -> None:
 # -- error mapping ---------------------------------------------------------------------------
 
 
-def envelope(message: str, code: str | None = None, param: str | None = None,
-             request_id: str | None = None) -> bytes:
-    return json.dumps({"error": {"type": "x", "message": message, "code": code, "param": param,
-                                 "request_id": request_id}}).encode()
+def envelope(
+    message: str, code: str | None = None, param: str | None = None, request_id: str | None = None
+) -> bytes:
+    return json.dumps(
+        {
+            "error": {
+                "type": "x",
+                "message": message,
+                "code": code,
+                "param": param,
+                "request_id": request_id,
+            }
+        }
+    ).encode()
 
 
 ERROR_CASES = [
-    (401, envelope("invalid API key"), AuthenticationFailed,
-     "authentication failed: invalid API key; set WAFER_API_KEY or pass api_key= "
-     "(HTTP 401, request req_0123456789ab)"),
-    (403, envelope("no access to GLM-5.1"), PermissionDenied,
-     "permission denied: no access to GLM-5.1 (HTTP 403, request req_0123456789ab)"),
-    (404, envelope("model 'glm' does not exist", "model_not_found", "model"), NotFound,
-     "not found: model 'glm' does not exist (HTTP 404, request req_0123456789ab)"),
-    (400, envelope("top_p must be in (0, 1]", "invalid_request", "top_p"), BadRequest,
-     "invalid request (parameter 'top_p'): top_p must be in (0, 1] "
-     "(HTTP 400, request req_0123456789ab)"),
-    (422, envelope("messages[0].content must be a string", "schema_validation_failed",
-                   "messages[0].content"), BadRequest,
-     "invalid request (parameter 'messages[0].content'): messages[0].content must be a "
-     "string (HTTP 422, request req_0123456789ab)"),
-    (400, envelope("invalid grammar: line 1, column 9: unknown rule", "invalid_grammar", "ebnf"),
-     GrammarRejected,
-     "the server rejected the grammar: invalid grammar: line 1, column 9: unknown rule "
-     "(HTTP 400, request req_0123456789ab)"),
-    (400, envelope("prompt of 10 tokens plus max_tokens=20 exceeds the model's context of 16 "
-                   "tokens by 14; shorten the prompt or lower max_tokens",
-                   "context_length_exceeded", "prompt"), ServerContextLengthExceeded,
-     "context length exceeded: prompt of 10 tokens plus max_tokens=20 exceeds the model's "
-     "context of 16 tokens by 14; shorten the prompt or lower max_tokens "
-     "(HTTP 400, request req_0123456789ab)"),
+    (
+        401,
+        envelope("invalid API key"),
+        AuthenticationFailed,
+        "authentication failed: invalid API key; set WAFER_API_KEY or pass api_key= "
+        "(HTTP 401, request req_0123456789ab)",
+    ),
+    (
+        403,
+        envelope("no access to GLM-5.1"),
+        PermissionDenied,
+        "permission denied: no access to GLM-5.1 (HTTP 403, request req_0123456789ab)",
+    ),
+    (
+        404,
+        envelope("model 'glm' does not exist", "model_not_found", "model"),
+        NotFound,
+        "not found: model 'glm' does not exist (HTTP 404, request req_0123456789ab)",
+    ),
+    (
+        400,
+        envelope("top_p must be in (0, 1]", "invalid_request", "top_p"),
+        BadRequest,
+        "invalid request (parameter 'top_p'): top_p must be in (0, 1] "
+        "(HTTP 400, request req_0123456789ab)",
+    ),
+    (
+        422,
+        envelope(
+            "messages[0].content must be a string",
+            "schema_validation_failed",
+            "messages[0].content",
+        ),
+        BadRequest,
+        "invalid request (parameter 'messages[0].content'): messages[0].content must be a "
+        "string (HTTP 422, request req_0123456789ab)",
+    ),
+    (
+        400,
+        envelope("invalid grammar: line 1, column 9: unknown rule", "invalid_grammar", "ebnf"),
+        GrammarRejected,
+        "the server rejected the grammar: invalid grammar: line 1, column 9: unknown rule "
+        "(HTTP 400, request req_0123456789ab)",
+    ),
+    (
+        400,
+        envelope(
+            "prompt of 10 tokens plus max_tokens=20 exceeds the model's context of 16 "
+            "tokens by 14; shorten the prompt or lower max_tokens",
+            "context_length_exceeded",
+            "prompt",
+        ),
+        ServerContextLengthExceeded,
+        "context length exceeded: prompt of 10 tokens plus max_tokens=20 exceeds the model's "
+        "context of 16 tokens by 14; shorten the prompt or lower max_tokens "
+        "(HTTP 400, request req_0123456789ab)",
+    ),
     (500, envelope("boom"), ServerError, "server error: boom (HTTP 500, request req_0123456789ab)"),
-    (502, b"<html>bad gateway</html>", ServerError,
-     "server error: bad gateway (HTTP 502, request req_0123456789ab)"),
-    (408, b"", RequestTimeout,
-     "the server timed out the request: request timeout (HTTP 408, request req_0123456789ab)"),
+    (
+        502,
+        b"<html>bad gateway</html>",
+        ServerError,
+        "server error: bad gateway (HTTP 502, request req_0123456789ab)",
+    ),
+    (
+        408,
+        b"",
+        RequestTimeout,
+        "the server timed out the request: request timeout (HTTP 408, request req_0123456789ab)",
+    ),
 ]
 
 
@@ -179,8 +232,9 @@ def test_error_messages(status: int, body: bytes, kind: type[APIError], message:
 
 
 def test_rate_limit_message_and_retry_after() -> None:
-    error = error_from_response(429, {"retry-after": "2"}, envelope("slow down", request_id="req_1"),
-                                secret=KEY)
+    error = error_from_response(
+        429, {"retry-after": "2"}, envelope("slow down", request_id="req_1"), secret=KEY
+    )
     assert isinstance(error, RateLimited)
     assert error.retry_after == 2.0
     assert error.request_id == "req_1"  # from the envelope when the header is missing
@@ -188,9 +242,11 @@ def test_rate_limit_message_and_retry_after() -> None:
 
 
 def test_context_error_is_also_the_local_type_with_counts() -> None:
-    body = envelope("This model's maximum context length is 16 tokens. However, you requested "
-                    "30 tokens (10 in the messages, 20 in the completion).",
-                    "context_length_exceeded")
+    body = envelope(
+        "This model's maximum context length is 16 tokens. However, you requested "
+        "30 tokens (10 in the messages, 20 in the completion).",
+        "context_length_exceeded",
+    )
     error = error_from_response(400, {}, body, secret=None)
     assert isinstance(error, ContextLengthExceeded)
     assert isinstance(error, ServerContextLengthExceeded)
@@ -199,14 +255,17 @@ def test_context_error_is_also_the_local_type_with_counts() -> None:
 
 def test_server_text_echoing_the_key_is_redacted() -> None:
     error = error_from_response(401, {}, envelope(f"key {KEY} is revoked"), secret=KEY)
-    assert str(error) == ("authentication failed: key [redacted] is revoked; set WAFER_API_KEY "
-                          "or pass api_key= (HTTP 401)")
+    assert str(error) == (
+        "authentication failed: key [redacted] is revoked; set WAFER_API_KEY "
+        "or pass api_key= (HTTP 401)"
+    )
     assert KEY not in repr(error) and KEY not in str(error.server_message)
 
 
 def test_errors_pickle_with_their_fields() -> None:
-    error = error_from_response(429, {"retry-after": "1", "x-request-id": "req_9"},
-                                envelope("slow"), secret=None)
+    error = error_from_response(
+        429, {"retry-after": "1", "x-request-id": "req_9"}, envelope("slow"), secret=None
+    )
     back = pickle.loads(pickle.dumps(error))
     assert type(back) is RateLimited
     assert (str(back), back.retry_after, back.request_id) == (str(error), 1.0, "req_9")
@@ -215,29 +274,46 @@ def test_errors_pickle_with_their_fields() -> None:
 def test_transport_error_messages() -> None:
     import httpx
 
-    timeout = error_from_transport(httpx.ReadTimeout("timed out"), url="http://h/v1/completions",
-                                   secret=KEY, timeouts={"read": 2.5})
+    timeout = error_from_transport(
+        httpx.ReadTimeout("timed out"),
+        url="http://h/v1/completions",
+        secret=KEY,
+        timeouts={"read": 2.5},
+    )
     assert isinstance(timeout, RequestTimeout) and isinstance(timeout, TimeoutError)
     assert str(timeout) == "no answer from http://h/v1/completions within the read timeout of 2.5 s"
-    refused = error_from_transport(httpx.ConnectError("[Errno 111] Connection refused"),
-                                   url="http://h/v1/models", secret=KEY)
+    refused = error_from_transport(
+        httpx.ConnectError("[Errno 111] Connection refused"), url="http://h/v1/models", secret=KEY
+    )
     assert str(refused) == "cannot connect to http://h/v1/models: [Errno 111] Connection refused"
-    cut = error_from_transport(httpx.RemoteProtocolError("peer closed connection"),
-                               url="http://h/v1/models", secret=KEY)
-    assert str(cut) == "the connection to http://h/v1/models failed mid-answer: peer closed connection"
+    cut = error_from_transport(
+        httpx.RemoteProtocolError("peer closed connection"), url="http://h/v1/models", secret=KEY
+    )
+    assert (
+        str(cut) == "the connection to http://h/v1/models failed mid-answer: peer closed connection"
+    )
 
 
 # -- parsing ---------------------------------------------------------------------------------
 
 WAFER_CARD = {
-    "id": "GLM-5.1", "object": "model", "created": 1779148800, "owned_by": "wafer",
-    "max_model_len": 202752, "zdr_supported": True,
+    "id": "GLM-5.1",
+    "object": "model",
+    "created": 1779148800,
+    "owned_by": "wafer",
+    "max_model_len": 202752,
+    "zdr_supported": True,
     "wafer": {
-        "display_name": "GLM-5.1", "description": "d", "tier": "pass_included",
+        "display_name": "GLM-5.1",
+        "description": "d",
+        "tier": "pass_included",
         "context_length": 202752,
         "capabilities": {"vision": False, "tools": True, "reasoning": True},
-        "pricing": {"input_cents_per_million": 100, "output_cents_per_million": 320,
-                    "cache_read_cents_per_million": 10},
+        "pricing": {
+            "input_cents_per_million": 100,
+            "output_cents_per_million": 320,
+            "cache_read_cents_per_million": 10,
+        },
     },
 }
 
@@ -247,39 +323,62 @@ def test_model_card_from_wafer_documented_shape() -> None:
     assert card.id == "GLM-5.1" and card.max_model_len == 202752 and card.zdr_supported
     assert card.capabilities.tools and card.capabilities.reasoning and not card.capabilities.vision
     assert card.pricing is not None
-    assert (card.pricing.input_cents_per_million, card.pricing.output_cents_per_million,
-            card.pricing.cache_read_cents_per_million) == (100, 320, 10)
+    assert (
+        card.pricing.input_cents_per_million,
+        card.pricing.output_cents_per_million,
+        card.pricing.cache_read_cents_per_million,
+    ) == (100, 320, 10)
     assert card.tier == "pass_included"
 
 
 def test_malformed_answers_name_the_field() -> None:
     with pytest.raises(MalformedResponse) as info:
-        parse.shaped(parse.completion, {"id": "c", "model": "m", "choices": [{"text": 3}]},
-                     what="completions", request_id="req_2", status=200)
-    assert str(info.value) == ("the completions answer has an unexpected shape: choices[0].text "
-                               "is not a string (HTTP 200, request req_2)")
+        parse.shaped(
+            parse.completion,
+            {"id": "c", "model": "m", "choices": [{"text": 3}]},
+            what="completions",
+            request_id="req_2",
+            status=200,
+        )
+    assert str(info.value) == (
+        "the completions answer has an unexpected shape: choices[0].text "
+        "is not a string (HTTP 200, request req_2)"
+    )
     with pytest.raises(MalformedResponse) as info:
         parse.loads(b'{"id": ', what="completions", request_id=None, status=200)
     assert str(info.value) == "the completions answer is not JSON: '{\"id\": ' (HTTP 200)"
 
 
 def test_usage_with_cached_and_reasoning_tokens() -> None:
-    usage = parse.usage({"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120,
-                         "prompt_tokens_details": {"cached_tokens": 64},
-                         "completion_tokens_details": {"reasoning_tokens": 12}})
+    usage = parse.usage(
+        {
+            "prompt_tokens": 100,
+            "completion_tokens": 20,
+            "total_tokens": 120,
+            "prompt_tokens_details": {"cached_tokens": 64},
+            "completion_tokens_details": {"reasoning_tokens": 12},
+        }
+    )
     assert usage is not None
     assert (usage.cached_tokens, usage.reasoning_tokens, usage.total_tokens) == (64, 12, 120)
 
 
 def test_stream_tool_call_arrives_whole_and_fragments_also_assemble() -> None:
     whole = ChatAssembler(secret=None, request_id=None)
-    call = {"index": 0, "id": "call_1", "type": "function",
-            "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+    call = {
+        "index": 0,
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'},
+    }
     chunks = [
         {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"role": "assistant"}}]},
         {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {"tool_calls": [call]}}]},
-        {"id": "c", "model": "m", "choices": [{"index": 0, "delta": {},
-                                               "finish_reason": "tool_calls"}]},
+        {
+            "id": "c",
+            "model": "m",
+            "choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}],
+        },
     ]
     for chunk in chunks:
         whole.event(json.dumps(chunk))
@@ -292,8 +391,15 @@ def test_stream_tool_call_arrives_whole_and_fragments_also_assemble() -> None:
     first = dict(call, function={"name": "get_weather", "arguments": '{"city": '})
     rest = {"index": 0, "function": {"arguments": '"Paris"}'}}
     for part in (first, rest):
-        pieces.event(json.dumps({"id": "c", "model": "m", "choices": [
-            {"index": 0, "delta": {"tool_calls": [part]}}]}))
+        pieces.event(
+            json.dumps(
+                {
+                    "id": "c",
+                    "model": "m",
+                    "choices": [{"index": 0, "delta": {"tool_calls": [part]}}],
+                }
+            )
+        )
     pieces.event("[DONE]")
     assert pieces.result().choices[0].message.tool_calls == message.tool_calls
 
@@ -301,12 +407,15 @@ def test_stream_tool_call_arrives_whole_and_fragments_also_assemble() -> None:
 def test_stream_error_event_and_missing_done() -> None:
     assembler = CompletionAssembler(secret=KEY, request_id="req_3")
     with pytest.raises(ServerError) as info:
-        assembler.event(json.dumps({"error": {"message": "decoding failed", "code": "engine_error"}}))
+        assembler.event(
+            json.dumps({"error": {"message": "decoding failed", "code": "engine_error"}})
+        )
     assert str(info.value) == "server error: decoding failed (HTTP 500, request req_3)"
     with pytest.raises(ConnectionFailed) as cut:
         CompletionAssembler(secret=None, request_id=None).end()
-    assert str(cut.value) == ("the stream ended before its [DONE] marker: the answer is "
-                              "incomplete (HTTP 200)")
+    assert str(cut.value) == (
+        "the stream ended before its [DONE] marker: the answer is incomplete (HTTP 200)"
+    )
 
 
 # -- inline reasoning ------------------------------------------------------------------------
@@ -333,10 +442,24 @@ def test_think_splitter_tags_split_across_chunks_match_the_whole() -> None:
 def test_inline_reasoning_in_a_chat_stream() -> None:
     assembler = ChatAssembler(secret=None, request_id=None, inline_reasoning=True)
     for piece in ("<thi", "nk>hmm", "</think>", "\n\nYes"):
-        assembler.event(json.dumps({"id": "c", "model": "MiniMax-M3", "choices": [
-            {"index": 0, "delta": {"content": piece}}]}))
-    assembler.event(json.dumps({"id": "c", "model": "MiniMax-M3", "choices": [
-        {"index": 0, "delta": {}, "finish_reason": "stop"}]}))
+        assembler.event(
+            json.dumps(
+                {
+                    "id": "c",
+                    "model": "MiniMax-M3",
+                    "choices": [{"index": 0, "delta": {"content": piece}}],
+                }
+            )
+        )
+    assembler.event(
+        json.dumps(
+            {
+                "id": "c",
+                "model": "MiniMax-M3",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            }
+        )
+    )
     assembler.event("[DONE]")
     message = assembler.result().choices[0].message
     assert (message.reasoning_content, message.content) == ("hmm", "Yes")
@@ -346,29 +469,44 @@ def test_inline_reasoning_in_a_chat_stream() -> None:
 
 
 def core(**changes: object) -> ClientCore:
-    return ClientCore(resolve_config(base_url="http://h/v1", api_key=KEY, environ={},
-                                     **changes))  # type: ignore[arg-type]
+    return ClientCore(resolve_config(base_url="http://h/v1", api_key=KEY, environ={}, **changes))  # type: ignore[arg-type]
 
 
 def test_completion_body_sends_only_what_was_set() -> None:
     spec = core().completion_spec(
-        "GLM-5.1", [1, 2, 3], grammar='root ::= "A" | "B"', stream=False,
-        sampling=Sampling(max_tokens=2, temperature=0, top_logprobs=5, stop=["\n"],
-                          logit_bias={7: -100.0}))
+        "GLM-5.1",
+        [1, 2, 3],
+        grammar='root ::= "A" | "B"',
+        stream=False,
+        sampling=Sampling(
+            max_tokens=2, temperature=0, top_logprobs=5, stop=["\n"], logit_bias={7: -100.0}
+        ),
+    )
     assert spec.body is not None
     assert json.loads(spec.body) == {
-        "model": "GLM-5.1", "prompt": [1, 2, 3], "max_tokens": 2, "temperature": 0,
-        "stop": ["\n"], "logit_bias": {"7": -100.0}, "logprobs": 5, "ebnf": 'root ::= "A" | "B"',
+        "model": "GLM-5.1",
+        "prompt": [1, 2, 3],
+        "max_tokens": 2,
+        "temperature": 0,
+        "stop": ["\n"],
+        "logit_bias": {"7": -100.0},
+        "logprobs": 5,
+        "ebnf": 'root ::= "A" | "B"',
     }
 
 
 def test_chat_body_logprobs_reasoning_and_stream() -> None:
     spec = core().chat_spec(
-        "GLM-5.1", [{"role": "user", "content": "hi"}], stream=True, thinking=False,
-        preserve_thinking=True, reasoning_effort="low",
+        "GLM-5.1",
+        [{"role": "user", "content": "hi"}],
+        stream=True,
+        thinking=False,
+        preserve_thinking=True,
+        reasoning_effort="low",
         sampling=Sampling(logprobs=True, top_logprobs=2),
         tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
-        tool_choice="auto")
+        tool_choice="auto",
+    )
     assert spec.body is not None
     body = json.loads(spec.body)
     assert body["chat_template_kwargs"] == {"enable_thinking": False, "preserve_thinking": True}
@@ -380,18 +518,32 @@ def test_chat_body_logprobs_reasoning_and_stream() -> None:
 def test_thinking_uses_each_models_own_switch() -> None:
     registry = default_registry()
     kimi = registry.get("Kimi-K2.6")
-    assert reasoning_kwargs("Kimi-K2.6", kimi, thinking=True, enable_thinking=None,
-                            preserve_thinking=None) == {"thinking": True}
-    assert reasoning_kwargs("new-model", None, thinking=True, enable_thinking=None,
-                            preserve_thinking=None) == {"thinking": True, "enable_thinking": True}
+    assert reasoning_kwargs(
+        "Kimi-K2.6", kimi, thinking=True, enable_thinking=None, preserve_thinking=None
+    ) == {"thinking": True}
+    assert reasoning_kwargs(
+        "new-model", None, thinking=True, enable_thinking=None, preserve_thinking=None
+    ) == {"thinking": True, "enable_thinking": True}
     with pytest.raises(ThinkingUnsupported) as info:
-        reasoning_kwargs("MiniMax-M3", registry.get("MiniMax-M3"), thinking=False,
-                         enable_thinking=None, preserve_thinking=None)
-    assert str(info.value) == ("model 'MiniMax-M3' always reasons (inline <think> blocks) and "
-                               "its template has no switch; drop thinking=False")
+        reasoning_kwargs(
+            "MiniMax-M3",
+            registry.get("MiniMax-M3"),
+            thinking=False,
+            enable_thinking=None,
+            preserve_thinking=None,
+        )
+    assert str(info.value) == (
+        "model 'MiniMax-M3' always reasons (inline <think> blocks) and "
+        "its template has no switch; drop thinking=False"
+    )
     with pytest.raises(ThinkingUnsupported) as info:
-        reasoning_kwargs("SmolLM2-135M-Instruct", registry.get("SmolLM2-135M-Instruct"),
-                         thinking=True, enable_thinking=None, preserve_thinking=None)
+        reasoning_kwargs(
+            "SmolLM2-135M-Instruct",
+            registry.get("SmolLM2-135M-Instruct"),
+            thinking=True,
+            enable_thinking=None,
+            preserve_thinking=None,
+        )
     assert str(info.value) == "model 'SmolLM2-135M-Instruct' does not reason; drop thinking=True"
 
 
@@ -401,13 +553,22 @@ BAD_SAMPLING = [
     (Sampling(temperature=-1), "temperature", "temperature must be in [0, inf), not -1"),
     (Sampling(top_p=0), "top_p", "top_p must be in (0, 1], not 0"),
     (Sampling(top_logprobs=21), "top_logprobs", "top_logprobs must be at most 20, not 21"),
-    (Sampling(frequency_penalty=3), "frequency_penalty",
-     "frequency_penalty must be in [-2, 2], not 3"),
-    (Sampling(temperature=float("nan")), "temperature",
-     "temperature must be a finite number, not nan"),
+    (
+        Sampling(frequency_penalty=3),
+        "frequency_penalty",
+        "frequency_penalty must be in [-2, 2], not 3",
+    ),
+    (
+        Sampling(temperature=float("nan")),
+        "temperature",
+        "temperature must be a finite number, not nan",
+    ),
     (Sampling(stop=["ok", ""]), "stop", "stop must be a non-empty string or a list of them"),
-    (Sampling(stop_token_ids=[-1]), "stop_token_ids",
-     "stop_token_ids must be a list of token IDs (integers >= 0)"),
+    (
+        Sampling(stop_token_ids=[-1]),
+        "stop_token_ids",
+        "stop_token_ids must be a list of token IDs (integers >= 0)",
+    ),
 ]
 
 
@@ -418,12 +579,15 @@ def test_bad_parameters_are_refused_locally(sampling: Sampling, param: str, mess
     assert (info.value.param, str(info.value), info.value.status) == (param, message, None)
 
 
-@pytest.mark.parametrize(("prompt", "message"), [
-    ([], "prompt is empty; give at least one token"),
-    ([1, -2], "prompt token IDs must be integers >= 0, not -2"),
-    ([1, True], "prompt token IDs must be integers >= 0, not True"),
-    (3, "prompt must be text, a list of token IDs or a Prompt"),
-])
+@pytest.mark.parametrize(
+    ("prompt", "message"),
+    [
+        ([], "prompt is empty; give at least one token"),
+        ([1, -2], "prompt token IDs must be integers >= 0, not -2"),
+        ([1, True], "prompt token IDs must be integers >= 0, not True"),
+        (3, "prompt must be text, a list of token IDs or a Prompt"),
+    ],
+)
 def test_bad_prompts(prompt: object, message: str) -> None:
     with pytest.raises(BadRequest) as info:
         core().completion_spec("m", prompt, sampling=Sampling(), stream=False)
@@ -433,8 +597,9 @@ def test_bad_prompts(prompt: object, message: str) -> None:
 def test_kimi_sampling_parameters_warn() -> None:
     with pytest.warns(IgnoredParameterWarning) as record:
         warn_stripped("Kimi-K2.6", Sampling(temperature=0.2, top_p=0.9, max_tokens=5))
-    assert str(record[0].message) == ("Wafer ignores sampling parameters for Kimi-K2.6: "
-                                      "temperature, top_p have no effect")
+    assert str(record[0].message) == (
+        "Wafer ignores sampling parameters for Kimi-K2.6: temperature, top_p have no effect"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_stripped("Kimi-K2.6", Sampling(max_tokens=5))  # not a sampling parameter
@@ -450,8 +615,9 @@ def test_response_format_from_a_pydantic_model() -> None:
     body = response_format_body(City)
     assert body is not None
     assert body["json_schema"]["name"] == "City"
-    assert body["json_schema"]["schema"]["properties"] == {"name": {"title": "Name",
-                                                                    "type": "string"}}
+    assert body["json_schema"]["schema"]["properties"] == {
+        "name": {"title": "Name", "type": "string"}
+    }
 
 
 def test_zdr_header_and_auth_header_are_built_at_send_time() -> None:
@@ -467,8 +633,9 @@ def test_zdr_header_and_auth_header_are_built_at_send_time() -> None:
 
 
 def test_config_from_environment_and_repr_hides_the_key() -> None:
-    config = resolve_config(environ={"WAFER_BASE_URL": "http://localhost:9/v1/",
-                                     "WAFER_API_KEY": KEY})
+    config = resolve_config(
+        environ={"WAFER_BASE_URL": "http://localhost:9/v1/", "WAFER_API_KEY": KEY}
+    )
     assert config.base_url == "http://localhost:9/v1" and config.api_key == KEY
     assert KEY not in repr(config) and "api_key=<set>" in repr(config)
     assert resolve_config(environ={}).base_url == "https://pass.wafer.ai/v1"
@@ -478,8 +645,9 @@ def test_config_from_environment_and_repr_hides_the_key() -> None:
 def test_config_refusals() -> None:
     with pytest.raises(ValueError) as info:
         resolve_config(base_url="pass.wafer.ai/v1", environ={})
-    assert str(info.value) == ("base_url must start with http:// or https://, not "
-                               "'pass.wafer.ai/v1'")
+    assert str(info.value) == (
+        "base_url must start with http:// or https://, not 'pass.wafer.ai/v1'"
+    )
     with pytest.raises(ValueError) as info:
         resolve_config(headers={"Authorization": "Bearer x"}, environ={})
     assert str(info.value) == "pass the key as api_key=, not as an Authorization header"

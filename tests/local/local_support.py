@@ -22,13 +22,24 @@ class Reply:
 
     def events(self) -> list[str]:
         """The ``data:`` payloads of an SSE body, in order."""
-        return [line[len("data: "):] for line in self.body.decode().split("\n\n")
-                if line.startswith("data: ")]
+        return [
+            line[len("data: ") :]
+            for line in self.body.decode().split("\n\n")
+            if line.startswith("data: ")
+        ]
 
 
-def call(base_url: str, method: str, path: str, body: Any = None, *, key: str | None = None,
-         raw: bytes | None = None, headers: dict[str, str] | None = None,
-         timeout: float = 120.0) -> Reply:
+def call(
+    base_url: str,
+    method: str,
+    path: str,
+    body: Any = None,
+    *,
+    key: str | None = None,
+    raw: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 120.0,
+) -> Reply:
     """One request on a fresh connection; ``path`` is relative to the server root."""
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)

@@ -29,21 +29,31 @@ def demo() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize(("review", "label"), [
-    ("Absolutely loved it! The food was delicious and the staff were wonderful. "
-     "Highly recommend.", "positive"),
-    ("Terrible experience. The room was dirty, the staff were rude, and I want my money back.",
-     "negative"),
-])
-def test_obvious_reviews(local_server_session: LocalServerHandle, demo: ModuleType,
-                         review: str, label: str) -> None:
+@pytest.mark.parametrize(
+    ("review", "label"),
+    [
+        (
+            "Absolutely loved it! The food was delicious and the staff were wonderful. "
+            "Highly recommend.",
+            "positive",
+        ),
+        (
+            "Terrible experience. The room was dirty, the staff were rude, and I want my money back.",
+            "negative",
+        ),
+    ],
+)
+def test_obvious_reviews(
+    local_server_session: LocalServerHandle, demo: ModuleType, review: str, label: str
+) -> None:
     got, probability = demo.classify(local_server_session.server.engine, review)
     assert got == label
     assert 0.5 < probability <= 1.0
 
 
-def test_every_review_gets_a_label(local_server_session: LocalServerHandle,
-                                   demo: ModuleType) -> None:
+def test_every_review_gets_a_label(
+    local_server_session: LocalServerHandle, demo: ModuleType
+) -> None:
     for review in demo.REVIEWS:
         label, probability = demo.classify(local_server_session.server.engine, review)
         assert label in demo.LABELS
@@ -51,8 +61,9 @@ def test_every_review_gets_a_label(local_server_session: LocalServerHandle,
         assert not math.isnan(probability)
 
 
-def test_demo_runs(local_server_session: LocalServerHandle, demo: ModuleType,
-                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs(
+    local_server_session: LocalServerHandle, demo: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
     demo.main()
     out = capsys.readouterr().out.splitlines()
     assert out[2].split() == ["LABEL", "P", "REVIEW"]

@@ -30,18 +30,28 @@ def test_register_adds_serve() -> None:
     register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["serve", "--port", "0", "--api-key", "k", "--enable-test-control"])
     assert (args.host, args.port, args.api_key, args.enable_test_control) == (
-        "127.0.0.1", 0, "k", True)
+        "127.0.0.1",
+        0,
+        "k",
+        True,
+    )
     assert callable(args.func)
 
 
 def test_bad_fault_plan_is_reported(tmp_path: Path) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text('[{"kind": "boom"}]')
-    out = subprocess.run([sys.executable, "-c", RUNNER, "serve", "--fault-plan", str(plan)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER, "serve", "--fault-plan", str(plan)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 1
-    assert out.stderr.strip() == ("error: fault kind must be one of status, slow_first_byte, "
-                                  "cut_stream, malformed_json, not 'boom'")
+    assert out.stderr.strip() == (
+        "error: fault kind must be one of status, slow_first_byte, "
+        "cut_stream, malformed_json, not 'boom'"
+    )
 
 
 def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
@@ -50,7 +60,11 @@ def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "WAFER_GRAMMAR_SERVE_API_KEY": "s3cret-key"}
     proc = subprocess.Popen(
         [sys.executable, "-c", RUNNER, "serve", "--port", "0", "--fault-plan", str(plan)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -62,9 +76,19 @@ def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
         result: dict[str, Reply] = {}
 
         def long_request() -> None:
-            result["r"] = call(base_url, "POST", "/v1/completions", {
-                "model": MODEL, "prompt": "Once upon a time", "max_tokens": 40,
-                "temperature": 0, "stream": True}, key="s3cret-key")
+            result["r"] = call(
+                base_url,
+                "POST",
+                "/v1/completions",
+                {
+                    "model": MODEL,
+                    "prompt": "Once upon a time",
+                    "max_tokens": 40,
+                    "temperature": 0,
+                    "stream": True,
+                },
+                key="s3cret-key",
+            )
 
         thread = threading.Thread(target=long_request)
         thread.start()
@@ -90,4 +114,3 @@ def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-

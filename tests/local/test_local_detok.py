@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from wafer_grammar.local.detok import TextStream
 
-PIECES = {1: b"Hel", 2: b"lo", 3: b" wor", 4: b"ld", 5: "é".encode()[:1], 6: "é".encode()[1:],
-          7: b"<ctl>", 8: b"EN", 9: b"D!", 10: b"E", 11: b"x"}
+PIECES = {
+    1: b"Hel",
+    2: b"lo",
+    3: b" wor",
+    4: b"ld",
+    5: "é".encode()[:1],
+    6: "é".encode()[1:],
+    7: b"<ctl>",
+    8: b"EN",
+    9: b"D!",
+    10: b"E",
+    11: b"x",
+}
 
 
 def stream(ids: list[int], stop: tuple[str, ...] = ()) -> tuple[list[str], TextStream]:

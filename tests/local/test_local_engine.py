@@ -18,8 +18,12 @@ def test_complete_and_chat(engine: Engine) -> None:
     out = engine.complete("The capital of France is", max_tokens=2, temperature=0)
     assert out.choices[0].text == " Paris."
     assert out.usage.completion_tokens == 2
-    chat = engine.chat([{"role": "user", "content": "Say yes."}], grammar='root ::= "yes"',
-                       max_tokens=5, temperature=0)
+    chat = engine.chat(
+        [{"role": "user", "content": "Say yes."}],
+        grammar='root ::= "yes"',
+        max_tokens=5,
+        temperature=0,
+    )
     assert chat.choices[0].text == "yes"
     assert chat.choices[0].token_ids[-1] in engine.loaded.stop_token_ids
 

@@ -18,8 +18,9 @@ def test_faults_are_taken_in_order_by_matching_requests() -> None:
     assert plan.take("/_wafer_grammar/faults") is None  # control routes never take faults
     assert plan.take("/v1/models") == Fault.server_error(503)
     assert plan.take("/v1/models") is None
-    assert plan.take("/v1/completions") == Fault("status", status=429, retry_after=2.0,
-                                                 path="/v1/completions")
+    assert plan.take("/v1/completions") == Fault(
+        "status", status=429, retry_after=2.0, path="/v1/completions"
+    )
     assert plan.pending() == []
 
 
@@ -41,13 +42,19 @@ def test_round_trip_through_json(tmp_path: Path) -> None:
     assert FaultPlan.from_file(path).pending() == faults
 
 
-@pytest.mark.parametrize(("doc", "message"), [
-    ({}, 'a fault must be an object with a "kind"'),
-    ({"kind": "explode"}, "fault kind must be one of status, slow_first_byte, cut_stream, malformed_json, not 'explode'"),
-    ({"kind": "status", "status": 200}, "a status fault needs a 4xx or 5xx status, not 200"),
-    ({"kind": "status", "colour": "red"}, "unknown fault field(s): colour"),
-    ({"kind": "slow_first_byte", "delay": -1}, "delay and after_chunks must not be negative"),
-])
+@pytest.mark.parametrize(
+    ("doc", "message"),
+    [
+        ({}, 'a fault must be an object with a "kind"'),
+        (
+            {"kind": "explode"},
+            "fault kind must be one of status, slow_first_byte, cut_stream, malformed_json, not 'explode'",
+        ),
+        ({"kind": "status", "status": 200}, "a status fault needs a 4xx or 5xx status, not 200"),
+        ({"kind": "status", "colour": "red"}, "unknown fault field(s): colour"),
+        ({"kind": "slow_first_byte", "delay": -1}, "delay and after_chunks must not be negative"),
+    ],
+)
 def test_bad_faults(doc: dict[str, Any], message: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         Fault.from_dict(doc)

@@ -45,13 +45,22 @@ def test_models_card(local_server: LocalServerHandle) -> None:
     assert one.json() == card
 
 
-@pytest.mark.parametrize(("headers", "status", "code", "message"), [
-    ({}, 401, "missing_api_key", "missing API key: send the header 'Authorization: Bearer <key>'"),
-    ({"Authorization": "Bearer wrong"}, 401, "invalid_api_key", "invalid API key"),
-    ({"Authorization": "Basic abc"}, 401, "invalid_api_key", "invalid API key"),
-])
-def test_auth(local_server: LocalServerHandle, headers: dict[str, str], status: int, code: str,
-              message: str) -> None:
+@pytest.mark.parametrize(
+    ("headers", "status", "code", "message"),
+    [
+        (
+            {},
+            401,
+            "missing_api_key",
+            "missing API key: send the header 'Authorization: Bearer <key>'",
+        ),
+        ({"Authorization": "Bearer wrong"}, 401, "invalid_api_key", "invalid API key"),
+        ({"Authorization": "Basic abc"}, 401, "invalid_api_key", "invalid API key"),
+    ],
+)
+def test_auth(
+    local_server: LocalServerHandle, headers: dict[str, str], status: int, code: str, message: str
+) -> None:
     reply = call(local_server.base_url, "GET", "/v1/models", headers=headers)
     assert reply.status == status
     err = error_of(reply)
@@ -68,33 +77,98 @@ def test_health_needs_no_key(local_server: LocalServerHandle) -> None:
 # ---------------------------------------------------------------- errors
 
 
-@pytest.mark.parametrize(("method", "path", "body", "status", "code", "message"), [
-    ("GET", "/v2/nothing", None, 404, "not_found", "no route GET /v2/nothing"),
-    ("GET", "/v1/completions", None, 405, "method_not_allowed", "/v1/completions takes POST"),
-    ("GET", "/v1/models/gpt-9", None, 404, "model_not_found",
-     "model 'gpt-9' does not exist; this server serves 'SmolLM2-135M-Instruct'"),
-    ("POST", "/v1/completions", {"model": "gpt-9", "prompt": [1]}, 404, "model_not_found",
-     "model 'gpt-9' does not exist; this server serves 'SmolLM2-135M-Instruct'"),
-    ("POST", "/v1/completions", {"model": MODEL, "prompt": [1], "suffix": "x"}, 400,
-     "unsupported_parameter",
-     "unsupported parameter 'suffix': the local engine does not implement it (Wafer refuses what it would not honour)"),
-    ("POST", "/v1/completions", {"model": MODEL, "prompt": [1, 99999]}, 400, "invalid_request",
-     "prompt token id 99999 is outside the vocabulary (0..49151)"),
-    ("POST", "/v1/completions", {"model": MODEL, "prompt": []}, 400, "invalid_request",
-     "prompt is empty; give at least one token"),
-    ("POST", "/v1/completions", {"model": MODEL, "prompt": [1, 2], "max_tokens": 8191}, 400,
-     "context_length_exceeded",
-     "prompt of 2 tokens plus max_tokens=8191 exceeds the model's context of 8192 tokens by 1; shorten the prompt or lower max_tokens"),
-    ("POST", "/v1/completions", {"model": MODEL, "prompt": [1], "n": 9}, 400, "invalid_request",
-     "n must be at most 8, not 9"),
-    ("POST", "/v1/chat/completions", {"model": MODEL, "messages": [{"role": "user", "content": "hi"}],
-                                      "chat_template_kwargs": {"enable_thinking": True}},
-     400, "invalid_request", "SmolLM2-135M-Instruct does not reason; call encode_chat without thinking=True"),
-    ("POST", "/v1/chat/completions", {"model": MODEL, "messages": [{"content": "hi"}]}, 400,
-     "invalid_request", "messages[0] has no 'role' string"),
-])
-def test_error_answers(local_server: LocalServerHandle, method: str, path: str, body: Any,
-                       status: int, code: str, message: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "code", "message"),
+    [
+        ("GET", "/v2/nothing", None, 404, "not_found", "no route GET /v2/nothing"),
+        ("GET", "/v1/completions", None, 405, "method_not_allowed", "/v1/completions takes POST"),
+        (
+            "GET",
+            "/v1/models/gpt-9",
+            None,
+            404,
+            "model_not_found",
+            "model 'gpt-9' does not exist; this server serves 'SmolLM2-135M-Instruct'",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": "gpt-9", "prompt": [1]},
+            404,
+            "model_not_found",
+            "model 'gpt-9' does not exist; this server serves 'SmolLM2-135M-Instruct'",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": MODEL, "prompt": [1], "suffix": "x"},
+            400,
+            "unsupported_parameter",
+            "unsupported parameter 'suffix': the local engine does not implement it (Wafer refuses what it would not honour)",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": MODEL, "prompt": [1, 99999]},
+            400,
+            "invalid_request",
+            "prompt token id 99999 is outside the vocabulary (0..49151)",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": MODEL, "prompt": []},
+            400,
+            "invalid_request",
+            "prompt is empty; give at least one token",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": MODEL, "prompt": [1, 2], "max_tokens": 8191},
+            400,
+            "context_length_exceeded",
+            "prompt of 2 tokens plus max_tokens=8191 exceeds the model's context of 8192 tokens by 1; shorten the prompt or lower max_tokens",
+        ),
+        (
+            "POST",
+            "/v1/completions",
+            {"model": MODEL, "prompt": [1], "n": 9},
+            400,
+            "invalid_request",
+            "n must be at most 8, not 9",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {
+                "model": MODEL,
+                "messages": [{"role": "user", "content": "hi"}],
+                "chat_template_kwargs": {"enable_thinking": True},
+            },
+            400,
+            "invalid_request",
+            "SmolLM2-135M-Instruct does not reason; call encode_chat without thinking=True",
+        ),
+        (
+            "POST",
+            "/v1/chat/completions",
+            {"model": MODEL, "messages": [{"content": "hi"}]},
+            400,
+            "invalid_request",
+            "messages[0] has no 'role' string",
+        ),
+    ],
+)
+def test_error_answers(
+    local_server: LocalServerHandle,
+    method: str,
+    path: str,
+    body: Any,
+    status: int,
+    code: str,
+    message: str,
+) -> None:
     reply = call(local_server.base_url, method, path, body, key=local_server.api_key)
     assert reply.status == status
     assert reply.headers["content-type"] == "application/json"
@@ -103,26 +177,35 @@ def test_error_answers(local_server: LocalServerHandle, method: str, path: str, 
 
 
 def test_bad_json_body(local_server: LocalServerHandle) -> None:
-    reply = call(local_server.base_url, "POST", "/v1/completions", raw=b"{nope",
-                 key=local_server.api_key)
+    reply = call(
+        local_server.base_url, "POST", "/v1/completions", raw=b"{nope", key=local_server.api_key
+    )
     assert reply.status == 400
     assert error_of(reply)["message"] == (
         "the request body is not valid JSON: Expecting property name enclosed in double quotes: "
-        "line 1 column 2 (char 1)")
+        "line 1 column 2 (char 1)"
+    )
 
 
 def test_bad_grammar_gives_line_and_column(local_server: LocalServerHandle) -> None:
-    reply = post(local_server, "/v1/completions",
-                 {"prompt": [1], "ebnf": 'root ::= "a"\nitem ::= "b" | nope\n'})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {"prompt": [1], "ebnf": 'root ::= "a"\nitem ::= "b" | nope\n'},
+    )
     assert reply.status == 400
     err = error_of(reply)
-    assert (err["code"], err["param"], err["type"]) == ("invalid_grammar", "ebnf",
-                                                        "invalid_request_error")
+    assert (err["code"], err["param"], err["type"]) == (
+        "invalid_grammar",
+        "ebnf",
+        "invalid_request_error",
+    )
     assert err["message"] == (
         'invalid grammar: line 2, column 16: error[E303]: rule "nope" is not defined\n'
         '  item ::= "b" | nope\n'
-        '                 ^~~~\n'
-        '  = hint: define it ("nope ::= ...") or fix the spelling')
+        "                 ^~~~\n"
+        '  = hint: define it ("nope ::= ...") or fix the spelling'
+    )
     (diag,) = [d for d in err["diagnostics"] if d["severity"] == "error"]
     assert (diag["line"], diag["column"]) == (2, 16)
 
@@ -133,14 +216,20 @@ def test_bad_grammar_gives_line_and_column(local_server: LocalServerHandle) -> N
 def test_completion_with_token_ids_and_usage(local_server: LocalServerHandle) -> None:
     tokenizer = local_server.server.engine.tokenizer
     ids = tokenizer.encode("The capital of France is")
-    reply = post(local_server, "/v1/completions",
-                 {"prompt": ids, "max_tokens": 3, "temperature": 0, "logprobs": 2})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {"prompt": ids, "max_tokens": 3, "temperature": 0, "logprobs": 2},
+    )
     body = reply.json()
     assert body["object"] == "text_completion" and body["id"].startswith("cmpl-")
     (choice,) = body["choices"]
     assert choice["finish_reason"] == "length" and choice["matched_stop"] is None
-    assert body["usage"] == {"prompt_tokens": len(ids), "completion_tokens": 3,
-                             "total_tokens": len(ids) + 3}
+    assert body["usage"] == {
+        "prompt_tokens": len(ids),
+        "completion_tokens": 3,
+        "total_tokens": len(ids) + 3,
+    }
     lp = choice["logprobs"]
     assert "".join(lp["tokens"]) == choice["text"]
     assert len(lp["token_logprobs"]) == len(lp["top_logprobs"]) == len(lp["text_offset"]) == 3
@@ -158,8 +247,11 @@ def test_text_prompt_matches_token_prompt(local_server: LocalServerHandle) -> No
 
 
 def test_stop_string_ends_the_choice(local_server: LocalServerHandle) -> None:
-    reply = post(local_server, "/v1/completions", {
-        "prompt": "Count: 1, 2, 3, 4,", "max_tokens": 12, "temperature": 0, "stop": [" 6"]})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {"prompt": "Count: 1, 2, 3, 4,", "max_tokens": 12, "temperature": 0, "stop": [" 6"]},
+    )
     (choice,) = reply.json()["choices"]
     assert choice["finish_reason"] == "stop"
     assert choice["matched_stop"] == " 6"
@@ -167,9 +259,13 @@ def test_stop_string_ends_the_choice(local_server: LocalServerHandle) -> None:
 
 
 def test_grammar_choice_ends_with_the_stop_token_and_counts_it(
-        local_server: LocalServerHandle) -> None:
-    reply = post(local_server, "/v1/chat/completions",
-                 chat_body(ebnf=YES_NO, temperature=0, logprobs=True, top_logprobs=5))
+    local_server: LocalServerHandle,
+) -> None:
+    reply = post(
+        local_server,
+        "/v1/chat/completions",
+        chat_body(ebnf=YES_NO, temperature=0, logprobs=True, top_logprobs=5),
+    )
     body = reply.json()
     (choice,) = body["choices"]
     assert body["object"] == "chat.completion"
@@ -187,8 +283,15 @@ def test_grammar_choice_ends_with_the_stop_token_and_counts_it(
 
 
 def test_n_choices_with_seed_are_reproducible(local_server: LocalServerHandle) -> None:
-    body = {"prompt": "My favourite colour is", "max_tokens": 5, "temperature": 1.0, "n": 3,
-            "seed": 1234, "top_k": 50, "top_p": 0.9}
+    body = {
+        "prompt": "My favourite colour is",
+        "max_tokens": 5,
+        "temperature": 1.0,
+        "n": 3,
+        "seed": 1234,
+        "top_k": 50,
+        "top_p": 0.9,
+    }
     first = post(local_server, "/v1/completions", body).json()
     second = post(local_server, "/v1/completions", body).json()
     texts = [c["text"] for c in first["choices"]]
@@ -202,9 +305,16 @@ def test_json_object_response_format(local_server: LocalServerHandle) -> None:
     from wafer_grammar import Grammar
     from wafer_grammar.local.protocol import JSON_OBJECT_EBNF
 
-    reply = post(local_server, "/v1/chat/completions", chat_body(
-        "Describe a cat as JSON.", response_format={"type": "json_object"}, max_tokens=40,
-        temperature=0))
+    reply = post(
+        local_server,
+        "/v1/chat/completions",
+        chat_body(
+            "Describe a cat as JSON.",
+            response_format={"type": "json_object"},
+            max_tokens=40,
+            temperature=0,
+        ),
+    )
     (choice,) = reply.json()["choices"]
     text = choice["message"]["content"]
     grammar = Grammar.from_ebnf(JSON_OBJECT_EBNF)
@@ -216,11 +326,22 @@ def test_json_schema_response_format(local_server: LocalServerHandle) -> None:
 
     if not hasattr(Grammar, "from_json_schema"):
         pytest.skip("the JSON Schema converter (wafer_grammar.convert) is not installed")
-    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}, "required": ["ok"],
-              "additionalProperties": False}
-    reply = post(local_server, "/v1/chat/completions", chat_body(
-        "Is water wet? Answer in JSON.", max_tokens=20, temperature=0,
-        response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}}))
+    schema = {
+        "type": "object",
+        "properties": {"ok": {"type": "boolean"}},
+        "required": ["ok"],
+        "additionalProperties": False,
+    }
+    reply = post(
+        local_server,
+        "/v1/chat/completions",
+        chat_body(
+            "Is water wet? Answer in JSON.",
+            max_tokens=20,
+            temperature=0,
+            response_format={"type": "json_schema", "json_schema": {"name": "a", "schema": schema}},
+        ),
+    )
     assert reply.status == 200, reply.body
     (choice,) = reply.json()["choices"]
     assert choice["finish_reason"] == "stop"
@@ -231,8 +352,11 @@ def test_json_schema_response_format(local_server: LocalServerHandle) -> None:
 
 
 def test_stream_chat_with_usage_on_the_final_chunk(local_server: LocalServerHandle) -> None:
-    reply = post(local_server, "/v1/chat/completions",
-                 chat_body("Count to three.", max_tokens=6, temperature=0, stream=True))
+    reply = post(
+        local_server,
+        "/v1/chat/completions",
+        chat_body("Count to three.", max_tokens=6, temperature=0, stream=True),
+    )
     assert reply.headers["content-type"] == "text/event-stream"
     events = reply.events()
     assert events[-1] == "[DONE]"
@@ -244,15 +368,26 @@ def test_stream_chat_with_usage_on_the_final_chunk(local_server: LocalServerHand
     assert usage["usage"]["completion_tokens"] == 6
     assert deltas[-1]["choices"][0]["finish_reason"] == "length"
     streamed = "".join(c["choices"][0]["delta"].get("content", "") for c in deltas)
-    whole = post(local_server, "/v1/chat/completions",
-                 chat_body("Count to three.", max_tokens=6, temperature=0))
+    whole = post(
+        local_server,
+        "/v1/chat/completions",
+        chat_body("Count to three.", max_tokens=6, temperature=0),
+    )
     assert streamed == whole.json()["choices"][0]["message"]["content"]
 
 
 def test_stream_completion_without_usage(local_server: LocalServerHandle) -> None:
-    reply = post(local_server, "/v1/completions", {
-        "prompt": "Hello", "max_tokens": 3, "temperature": 0, "stream": True,
-        "stream_options": {"include_usage": False}})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {
+            "prompt": "Hello",
+            "max_tokens": 3,
+            "temperature": 0,
+            "stream": True,
+            "stream_options": {"include_usage": False},
+        },
+    )
     chunks = [json.loads(e) for e in reply.events()[:-1]]
     assert all("usage" not in c for c in chunks)
     assert chunks[-1]["choices"][0]["finish_reason"] == "length"
@@ -269,17 +404,22 @@ def test_rate_limit_fault_with_retry_after(local_server: LocalServerHandle) -> N
     assert reply.headers["retry-after"] == "2"
     err = error_of(reply)
     assert (err["type"], err["code"], err["message"]) == (
-        "rate_limit_error", "rate_limit_exceeded", "Too Many Requests (injected fault)")
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        "Too Many Requests (injected fault)",
+    )
     again = post(local_server, "/v1/completions", {"prompt": [1], "max_tokens": 1})
     assert again.status == 200
-    assert [(r.status, r.fault) for r in local_server.requests()] == [(429, "status"),
-                                                                     (200, None)]
+    assert [(r.status, r.fault) for r in local_server.requests()] == [(429, "status"), (200, None)]
 
 
-@pytest.mark.parametrize(("status", "message"), [
-    (500, "Internal Server Error (injected fault)"),
-    (503, "Service Unavailable (injected fault)"),
-])
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [
+        (500, "Internal Server Error (injected fault)"),
+        (503, "Service Unavailable (injected fault)"),
+    ],
+)
 def test_server_error_faults(local_server: LocalServerHandle, status: int, message: str) -> None:
     local_server.inject(Fault.server_error(status))
     reply = call(local_server.base_url, "GET", "/v1/models", key=local_server.api_key)
@@ -309,8 +449,11 @@ def test_slow_first_byte(local_server: LocalServerHandle) -> None:
 
 def test_cut_stream(local_server: LocalServerHandle) -> None:
     local_server.inject(Fault.cut_stream(after_chunks=2))
-    reply = post(local_server, "/v1/completions",
-                 {"prompt": "Hello", "max_tokens": 8, "temperature": 0, "stream": True})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {"prompt": "Hello", "max_tokens": 8, "temperature": 0, "stream": True},
+    )
     events = reply.events()
     assert len(events) == 2
     assert "[DONE]" not in events
@@ -331,8 +474,11 @@ def test_malformed_json(local_server: LocalServerHandle) -> None:
     with pytest.raises(json.JSONDecodeError):
         reply.json()
     local_server.inject(Fault.malformed_json(after_chunks=1))
-    reply = post(local_server, "/v1/completions",
-                 {"prompt": "Hello", "max_tokens": 3, "temperature": 0, "stream": True})
+    reply = post(
+        local_server,
+        "/v1/completions",
+        {"prompt": "Hello", "max_tokens": 3, "temperature": 0, "stream": True},
+    )
     events = reply.events()
     json.loads(events[0])
     with pytest.raises(json.JSONDecodeError):
@@ -343,23 +489,36 @@ def test_malformed_json(local_server: LocalServerHandle) -> None:
 def test_control_endpoint(local_server: LocalServerHandle) -> None:
     key = local_server.api_key
     fault = {"kind": "status", "status": 503, "retry_after": 3}
-    reply = call(local_server.base_url, "POST", "/_wafer_grammar/faults", {"faults": [fault]},
-                 key=key)
+    reply = call(
+        local_server.base_url, "POST", "/_wafer_grammar/faults", {"faults": [fault]}, key=key
+    )
     assert reply.json()["pending"][0]["status"] == 503
     assert call(local_server.base_url, "GET", "/v1/models", key=key).headers["retry-after"] == "3"
     log = call(local_server.base_url, "GET", "/_wafer_grammar/requests", key=key).json()
-    assert log["requests"][-1] == {"method": "GET", "path": "/v1/models", "status": 503,
-                                   "fault": "status"}
-    bad = call(local_server.base_url, "POST", "/_wafer_grammar/faults",
-               {"faults": [{"kind": "boom"}]}, key=key)
+    assert log["requests"][-1] == {
+        "method": "GET",
+        "path": "/v1/models",
+        "status": 503,
+        "fault": "status",
+    }
+    bad = call(
+        local_server.base_url,
+        "POST",
+        "/_wafer_grammar/faults",
+        {"faults": [{"kind": "boom"}]},
+        key=key,
+    )
     assert bad.status == 400
     assert error_of(bad)["message"] == (
-        "fault kind must be one of status, slow_first_byte, cut_stream, malformed_json, not 'boom'")
+        "fault kind must be one of status, slow_first_byte, cut_stream, malformed_json, not 'boom'"
+    )
     call(local_server.base_url, "POST", "/_wafer_grammar/faults", {"faults": [fault]}, key=key)
     assert call(local_server.base_url, "DELETE", "/_wafer_grammar/faults", key=key).json() == {
-        "pending": []}
+        "pending": []
+    }
     assert call(local_server.base_url, "GET", "/_wafer_grammar/faults", key=key).json() == {
-        "pending": []}
+        "pending": []
+    }
 
 
 # ---------------------------------------------------------------- concurrency
@@ -369,8 +528,16 @@ def test_concurrent_requests_are_all_served(local_server: LocalServerHandle) -> 
     results: dict[int, Reply] = {}
 
     def worker(i: int) -> None:
-        results[i] = post(local_server, "/v1/completions", {
-            "prompt": f"Number {i}:", "max_tokens": 3, "temperature": 0, "ebnf": 'root ::= [0-9]+'})
+        results[i] = post(
+            local_server,
+            "/v1/completions",
+            {
+                "prompt": f"Number {i}:",
+                "max_tokens": 3,
+                "temperature": 0,
+                "ebnf": "root ::= [0-9]+",
+            },
+        )
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
     for t in threads:

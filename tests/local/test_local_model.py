@@ -34,8 +34,9 @@ def test_missing_override_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert str(info.value) == f"model file {missing} does not exist"
 
 
-def test_cache_entry_follows_size_and_mtime(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_entry_follows_size_and_mtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WAFER_GRAMMAR_CACHE_DIR", str(tmp_path / "cache"))
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"x" * 10)
@@ -47,7 +48,8 @@ def test_cache_entry_follows_size_and_mtime(tmp_path: Path,
 
 @pytest.mark.slow
 def test_cold_load_fills_the_cache_and_the_next_load_uses_it(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WAFER_GRAMMAR_CACHE_DIR", str(tmp_path))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     cold = load_model(EngineConfig())

@@ -21,46 +21,109 @@ COMPLETION_BAD: list[tuple[dict[str, Any], str | None, str]] = [
     ({"prompt": [1]}, "model", "model is required (a model ID from GET /v1/models)"),
     ({"model": M}, "prompt", "prompt is required"),
     ({"model": M, "prompt": 5}, "prompt", "prompt must be a string or a list of token ids"),
-    ({"model": M, "prompt": [[1, 2], [3]]}, "prompt",
-     "prompt must be one prompt (a string or a list of token ids); send batched prompts as separate requests"),
-    ({"model": M, "prompt": [1], "echo": True}, "echo",
-     "unsupported parameter 'echo': the local engine does not implement it (Wafer refuses what it would not honour)"),
-    ({"model": M, "prompt": [1], "logit_bias": {"1": 2}}, "logit_bias",
-     "unsupported parameter 'logit_bias': the local engine does not implement it (Wafer refuses what it would not honour)"),
+    (
+        {"model": M, "prompt": [[1, 2], [3]]},
+        "prompt",
+        "prompt must be one prompt (a string or a list of token ids); send batched prompts as separate requests",
+    ),
+    (
+        {"model": M, "prompt": [1], "echo": True},
+        "echo",
+        "unsupported parameter 'echo': the local engine does not implement it (Wafer refuses what it would not honour)",
+    ),
+    (
+        {"model": M, "prompt": [1], "logit_bias": {"1": 2}},
+        "logit_bias",
+        "unsupported parameter 'logit_bias': the local engine does not implement it (Wafer refuses what it would not honour)",
+    ),
     ({"model": M, "prompt": [1], "ebnf": 3}, "ebnf", "ebnf must be a string (the grammar's text)"),
     ({"model": M, "prompt": [1], "stream": "yes"}, "stream", "stream must be true or false"),
-    ({"model": M, "prompt": [1], "stream_options": {"include_usage": True}}, "stream_options",
-     "stream_options needs stream: true"),
-    ({"model": M, "prompt": [1], "stream": True, "stream_options": {"x": 1}}, "stream_options",
-     'stream_options takes only {"include_usage": true|false}'),
-    ({"model": M, "prompt": [1], "stream": True, "stream_options": {"include_usage": 1}},
-     "stream_options", "stream_options.include_usage must be true or false"),
-    ({"model": M, "prompt": [1], "logprobs": True}, "logprobs", "logprobs must be an integer, not True"),
-    ({"model": M, "prompt": [1], "max_tokens": -1}, "max_tokens", "max_tokens must be at least 1, not -1"),
-    ({"model": M, "prompt": [1], "temperature": 3}, "temperature", "temperature must be between 0 and 2, not 3"),
+    (
+        {"model": M, "prompt": [1], "stream_options": {"include_usage": True}},
+        "stream_options",
+        "stream_options needs stream: true",
+    ),
+    (
+        {"model": M, "prompt": [1], "stream": True, "stream_options": {"x": 1}},
+        "stream_options",
+        'stream_options takes only {"include_usage": true|false}',
+    ),
+    (
+        {"model": M, "prompt": [1], "stream": True, "stream_options": {"include_usage": 1}},
+        "stream_options",
+        "stream_options.include_usage must be true or false",
+    ),
+    (
+        {"model": M, "prompt": [1], "logprobs": True},
+        "logprobs",
+        "logprobs must be an integer, not True",
+    ),
+    (
+        {"model": M, "prompt": [1], "max_tokens": -1},
+        "max_tokens",
+        "max_tokens must be at least 1, not -1",
+    ),
+    (
+        {"model": M, "prompt": [1], "temperature": 3},
+        "temperature",
+        "temperature must be between 0 and 2, not 3",
+    ),
 ]
 
 CHAT_BAD: list[tuple[dict[str, Any], str | None, str]] = [
     ({"model": M}, "messages", "messages must be a non-empty list of messages"),
     ({"model": M, "messages": ["hi"]}, "messages", "messages[0] must be an object"),
-    ({"model": M, "messages": CHAT, "max_tokens": 2, "max_completion_tokens": 2},
-     "max_completion_tokens", "give max_tokens or max_completion_tokens, not both"),
+    (
+        {"model": M, "messages": CHAT, "max_tokens": 2, "max_completion_tokens": 2},
+        "max_completion_tokens",
+        "give max_tokens or max_completion_tokens, not both",
+    ),
     ({"model": M, "messages": CHAT, "logprobs": 2}, "logprobs", "logprobs must be true or false"),
-    ({"model": M, "messages": CHAT, "top_logprobs": 2}, "top_logprobs", "top_logprobs needs logprobs: true"),
-    ({"model": M, "messages": CHAT, "chat_template_kwargs": []}, "chat_template_kwargs",
-     "chat_template_kwargs must be an object"),
-    ({"model": M, "messages": CHAT, "chat_template_kwargs": {"enable_thinking": "no"}},
-     "chat_template_kwargs", "chat_template_kwargs.enable_thinking must be true or false"),
-    ({"model": M, "messages": CHAT, "response_format": "json"}, "response_format",
-     'response_format must be an object with a "type"'),
-    ({"model": M, "messages": CHAT, "response_format": {"type": "yaml"}}, "response_format",
-     "response_format type 'yaml' is not supported (text, json_object, json_schema)"),
-    ({"model": M, "messages": CHAT, "response_format": {"type": "json_schema"}}, "response_format",
-     'response_format json_schema needs {"json_schema": {"schema": {...}}}'),
-    ({"model": M, "messages": CHAT, "ebnf": 'root ::= "a"', "response_format": {"type": "json_object"}},
-     "response_format", "give ebnf or a response_format grammar, not both"),
-    ({"model": M, "messages": CHAT, "tools": []}, "tools",
-     "unsupported parameter 'tools': the local engine does not implement it (Wafer refuses what it would not honour)"),
+    (
+        {"model": M, "messages": CHAT, "top_logprobs": 2},
+        "top_logprobs",
+        "top_logprobs needs logprobs: true",
+    ),
+    (
+        {"model": M, "messages": CHAT, "chat_template_kwargs": []},
+        "chat_template_kwargs",
+        "chat_template_kwargs must be an object",
+    ),
+    (
+        {"model": M, "messages": CHAT, "chat_template_kwargs": {"enable_thinking": "no"}},
+        "chat_template_kwargs",
+        "chat_template_kwargs.enable_thinking must be true or false",
+    ),
+    (
+        {"model": M, "messages": CHAT, "response_format": "json"},
+        "response_format",
+        'response_format must be an object with a "type"',
+    ),
+    (
+        {"model": M, "messages": CHAT, "response_format": {"type": "yaml"}},
+        "response_format",
+        "response_format type 'yaml' is not supported (text, json_object, json_schema)",
+    ),
+    (
+        {"model": M, "messages": CHAT, "response_format": {"type": "json_schema"}},
+        "response_format",
+        'response_format json_schema needs {"json_schema": {"schema": {...}}}',
+    ),
+    (
+        {
+            "model": M,
+            "messages": CHAT,
+            "ebnf": 'root ::= "a"',
+            "response_format": {"type": "json_object"},
+        },
+        "response_format",
+        "give ebnf or a response_format grammar, not both",
+    ),
+    (
+        {"model": M, "messages": CHAT, "tools": []},
+        "tools",
+        "unsupported parameter 'tools': the local engine does not implement it (Wafer refuses what it would not honour)",
+    ),
 ]
 
 
@@ -90,8 +153,17 @@ def test_null_counts_as_absent() -> None:
 
 
 def test_completion_defaults_and_fields() -> None:
-    req = parse_completion({"model": M, "prompt": "hi", "logprobs": 3, "stop": "x", "seed": 7,
-                            "stream": True, "stream_options": {"include_usage": False}})
+    req = parse_completion(
+        {
+            "model": M,
+            "prompt": "hi",
+            "logprobs": 3,
+            "stop": "x",
+            "seed": 7,
+            "stream": True,
+            "stream_options": {"include_usage": False},
+        }
+    )
     assert (req.logprobs, req.top_logprobs, req.stream, req.include_usage) == (True, 3, True, False)
     params = req.params(prompt_tokens=2, max_model_len=100, max_n=8)
     assert (params.max_tokens, params.stop, params.seed) == (16, ("x",), 7)
@@ -104,33 +176,41 @@ def test_chat_defaults_max_tokens_to_the_rest_of_the_context() -> None:
 
 
 def test_chat_thinking_switch_and_template_kwargs() -> None:
-    req = parse_chat({"model": M, "messages": CHAT,
-                      "chat_template_kwargs": {"enable_thinking": True, "x": 1}})
+    req = parse_chat(
+        {"model": M, "messages": CHAT, "chat_template_kwargs": {"enable_thinking": True, "x": 1}}
+    )
     assert req.thinking is True
     assert req.template_kwargs == {"x": 1}
 
 
 def test_response_format() -> None:
-    assert parse_chat({"model": M, "messages": CHAT,
-                       "response_format": {"type": "json_object"}}).ebnf == JSON_OBJECT_EBNF
-    assert parse_chat({"model": M, "messages": CHAT,
-                       "response_format": {"type": "text"}}).ebnf is None
+    assert (
+        parse_chat({"model": M, "messages": CHAT, "response_format": {"type": "json_object"}}).ebnf
+        == JSON_OBJECT_EBNF
+    )
+    assert (
+        parse_chat({"model": M, "messages": CHAT, "response_format": {"type": "text"}}).ebnf is None
+    )
     schema = {"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}}
     with pytest.raises(InvalidRequest) as info:
         parse_chat({"model": M, "messages": CHAT, "response_format": schema})
     assert str(info.value) == (
         "response_format json_schema needs the JSON Schema converter (Grammar.from_json_schema, "
-        "wafer_grammar.convert), which this installation lacks; send the grammar as ebnf instead")
-    req = parse_chat({"model": M, "messages": CHAT, "response_format": schema},
-                     json_schema_grammar=lambda s: 'root ::= "{}"')
+        "wafer_grammar.convert), which this installation lacks; send the grammar as ebnf instead"
+    )
+    req = parse_chat(
+        {"model": M, "messages": CHAT, "response_format": schema},
+        json_schema_grammar=lambda s: 'root ::= "{}"',
+    )
     assert req.ebnf == 'root ::= "{}"'
 
     def refuse(schema: dict[str, Any]) -> str:
         raise ValueError('keyword "not" is not supported')
 
     with pytest.raises(InvalidRequest) as info:
-        parse_chat({"model": M, "messages": CHAT, "response_format": schema},
-                   json_schema_grammar=refuse)
+        parse_chat(
+            {"model": M, "messages": CHAT, "response_format": schema}, json_schema_grammar=refuse
+        )
     assert str(info.value) == 'response_format json_schema: keyword "not" is not supported'
 
 
@@ -144,10 +224,16 @@ def test_json_object_grammar_is_valid_and_means_objects() -> None:
     assert not g.accepts('{"a": 1}' + " " * 20)
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    (b"{", "the request body is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
-    (b"[1]", "the request body must be a JSON object"),
-])
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (
+            b"{",
+            "the request body is not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        ),
+        (b"[1]", "the request body must be a JSON object"),
+    ],
+)
 def test_parse_json(body: bytes, message: str) -> None:
     with pytest.raises(InvalidRequest) as info:
         parse_json(body)

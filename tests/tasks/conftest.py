@@ -13,8 +13,12 @@ FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.05)
 
 @pytest.fixture
 def client(local_server) -> Iterator[WaferClient]:  # type: ignore[no-untyped-def]
-    with WaferClient(base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST,
-                     timeout=Timeouts(connect=5, read=60, write=5, pool=5)) as made:
+    with WaferClient(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        retry=FAST,
+        timeout=Timeouts(connect=5, read=60, write=5, pool=5),
+    ) as made:
         yield made
 
 

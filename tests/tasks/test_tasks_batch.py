@@ -37,49 +37,93 @@ def records(path: Path) -> list[dict[str, Any]]:
 
 
 def batch(server: Any, task: str, *args: str) -> int:
-    return main(["batch", task, "--base-url", server.base_url, "--model", server.model,
-                 "--no-progress", *args])
+    return main(
+        [
+            "batch",
+            task,
+            "--base-url",
+            server.base_url,
+            "--model",
+            server.model,
+            "--no-progress",
+            *args,
+        ]
+    )
 
 
-SUMMARY = re.compile(r"batch done: (\d+) processed \((\d+) ok, (\d+) failed\), (\d+) already "
-                     r"in the output, cost \$0\.0000, \d+\.\d s")
+SUMMARY = re.compile(
+    r"batch done: (\d+) processed \((\d+) ok, (\d+) failed\), (\d+) already "
+    r"in the output, cost \$0\.0000, \d+\.\d s"
+)
 
 
 def test_classify_batch_writes_each_input_once_and_resumes(
-        server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = inputs(tmp_path, ["Loved it.", "Broke in a day."])
     out = tmp_path / "out.jsonl"
-    assert batch(server_env, "classify", "--labels", LABELS, "--input", source,
-                 "--output", str(out)) == 0
+    assert (
+        batch(server_env, "classify", "--labels", LABELS, "--input", source, "--output", str(out))
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     assert err[0] == f"backend: server at {server_env.base_url}"
     assert SUMMARY.fullmatch(err[-1]).groups() == ("2", "2", "0", "0")  # type: ignore[union-attr]
     got = records(out)
     assert sorted(r["id"] for r in got) == [1, 2]
     assert all(r["label"] in ("positive", "negative") and "probabilities" in r for r in got)
-    assert batch(server_env, "classify", "--labels", LABELS, "--input", source,
-                 "--output", str(out)) == 0
+    assert (
+        batch(server_env, "classify", "--labels", LABELS, "--input", source, "--output", str(out))
+        == 0
+    )
     last = capsys.readouterr().err.splitlines()[-1]
     assert SUMMARY.fullmatch(last).groups() == ("0", "0", "0", "2")  # type: ignore[union-attr]
     assert len(records(out)) == 2
 
 
-def test_failures_are_recorded_and_retried(server_env: Any, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_failures_are_recorded_and_retried(
+    server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = inputs(tmp_path, ["Loved it.", "Meh."])
     out = tmp_path / "out.jsonl"
     server_env.inject(Fault("status", status=400, path="/v1/completions"))
-    assert batch(server_env, "classify", "--labels", LABELS, "--input", source,
-                 "--output", str(out), "--concurrency", "1") == 1
+    assert (
+        batch(
+            server_env,
+            "classify",
+            "--labels",
+            LABELS,
+            "--input",
+            source,
+            "--output",
+            str(out),
+            "--concurrency",
+            "1",
+        )
+        == 1
+    )
     err = capsys.readouterr().err
-    assert err.endswith("1 failed input is recorded with its error; rerun with --retry-failed "
-                        "to try again\n")
+    assert err.endswith(
+        "1 failed input is recorded with its error; rerun with --retry-failed to try again\n"
+    )
     failed = [r for r in records(out) if "error" in r]
     assert [r["id"] for r in failed] == [1]
     assert failed[0]["error"]["type"] == "BadRequest"
     assert server_env.api_key not in out.read_text() and server_env.api_key not in err
-    assert batch(server_env, "classify", "--labels", LABELS, "--input", source,
-                 "--output", str(out), "--retry-failed") == 0
+    assert (
+        batch(
+            server_env,
+            "classify",
+            "--labels",
+            LABELS,
+            "--input",
+            source,
+            "--output",
+            str(out),
+            "--retry-failed",
+        )
+        == 0
+    )
     got = records(out)
     assert sorted(r["id"] for r in got) == [1, 2] and not any("error" in r for r in got)
 
@@ -91,9 +135,11 @@ def test_an_escaped_rate_limit_pauses_and_requeues(local_server: Any, tmp_path: 
     job = BatchJob("classify", local_server.model, labels=("positive", "negative"))
 
     async def go() -> Any:
-        async with AsyncWaferClient(base_url=local_server.base_url,
-                                    api_key=local_server.api_key,
-                                    retry=RetryPolicy(max_retries=0)) as client:
+        async with AsyncWaferClient(
+            base_url=local_server.base_url,
+            api_key=local_server.api_key,
+            retry=RetryPolicy(max_retries=0),
+        ) as client:
             return await run_batch(job, source, str(out), client=client, show_progress=False)
 
     started = time.monotonic()
@@ -103,14 +149,27 @@ def test_an_escaped_rate_limit_pauses_and_requeues(local_server: Any, tmp_path: 
     assert [r["id"] for r in records(out)] == [1]
 
 
-def test_dry_run_estimates_without_generating(server_env: Any, tmp_path: Path,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_dry_run_estimates_without_generating(
+    server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     texts = ["Loved it.", "Meh.", "Awful."]
     source = inputs(tmp_path, texts)
     out = tmp_path / "out.jsonl"
     out.write_text('{"id":1,"label":"positive"}\n')
-    assert batch(server_env, "classify", "--labels", LABELS, "--input", source,
-                 "--output", str(out), "--dry-run") == 0
+    assert (
+        batch(
+            server_env,
+            "classify",
+            "--labels",
+            LABELS,
+            "--input",
+            source,
+            "--output",
+            str(out),
+            "--dry-run",
+        )
+        == 0
+    )
     tokenizer = tokenizer_for(server_env.model)
     plans = [plan(t, ["positive", "negative"], tokenizer) for t in texts[1:]]
     prompt = sum(len(p.prompts[0]) for p in plans)
@@ -118,18 +177,30 @@ def test_dry_run_estimates_without_generating(server_env: Any, tmp_path: Path,
     assert capsys.readouterr().out == (
         f"dry run: 2 inputs to process (1 already in the output), {prompt} prompt tokens and "
         f"at most {output} output tokens; estimated cost at most $0.0000 at "
-        "SmolLM2-135M-Instruct's card pricing\n")
+        "SmolLM2-135M-Instruct's card pricing\n"
+    )
     assert all(r.path != "/v1/completions" for r in server_env.requests())
 
 
 def test_extract_batch(server_env: Any, tmp_path: Path) -> None:
     schema = tmp_path / "s.json"
-    schema.write_text(json.dumps({"type": "object", "properties": {
-        "name": {"type": "string", "maxLength": 10}}, "required": ["name"]}))
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "properties": {"name": {"type": "string", "maxLength": 10}},
+                "required": ["name"],
+            }
+        )
+    )
     source = inputs(tmp_path, ["I am Bo Li."])
     out = tmp_path / "out.jsonl"
-    assert batch(server_env, "extract", "--schema", str(schema), "--input", source,
-                 "--output", str(out)) == 0
+    assert (
+        batch(
+            server_env, "extract", "--schema", str(schema), "--input", source, "--output", str(out)
+        )
+        == 0
+    )
     (got,) = records(out)
     assert got["id"] == 1 and isinstance(got["value"]["name"], str)
 
@@ -146,24 +217,42 @@ def check_output(path: Path, ids: set[int], *, complete: bool) -> None:
 
 
 @pytest.mark.slow
-def test_kill_9_at_random_moments_loses_and_repeats_nothing(local_server: Any,
-                                                            tmp_path: Path) -> None:
+def test_kill_9_at_random_moments_loses_and_repeats_nothing(
+    local_server: Any, tmp_path: Path
+) -> None:
     # enough inputs that every kill lands mid-run; the final run finishes the rest
     n = 100
     source = inputs(tmp_path, [f"Review {i}: {'good' if i % 2 else 'bad'}." for i in range(n)])
     out = tmp_path / "out.jsonl"
-    command = [sys.executable, "-m", "wafer_grammar.tasks.cli", "batch", "classify",
-               "--base-url", local_server.base_url, "--model", local_server.model,
-               "--labels", LABELS, "--input", source, "--output", str(out),
-               "--concurrency", "2", "--no-progress"]
+    command = [
+        sys.executable,
+        "-m",
+        "wafer_grammar.tasks.cli",
+        "batch",
+        "classify",
+        "--base-url",
+        local_server.base_url,
+        "--model",
+        local_server.model,
+        "--labels",
+        LABELS,
+        "--input",
+        source,
+        "--output",
+        str(out),
+        "--concurrency",
+        "2",
+        "--no-progress",
+    ]
     env = {**os.environ, "WAFER_API_KEY": local_server.api_key, "HF_HUB_OFFLINE": "1"}
     seed = random.randrange(1 << 30)
     rng = random.Random(seed)
     killed_mid_run = killed_while_writing = 0
     for _ in range(20):
         before = out.stat().st_size if out.exists() else 0
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         time.sleep(rng.uniform(0.3, 2.2))
         if process.poll() is None:
             killed_mid_run += 1

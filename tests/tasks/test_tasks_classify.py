@@ -15,8 +15,7 @@ from wafer_grammar.tasks.classification import plan, tokenizer_for
 LABELS = ["positive", "negative"]
 
 
-def test_one_text_gets_one_label_and_a_distribution(client: WaferClient,
-                                                    local_server: Any) -> None:
+def test_one_text_gets_one_label_and_a_distribution(client: WaferClient, local_server: Any) -> None:
     found = classify("Great phone, I love it.", LABELS, model=local_server.model, client=client)
     assert isinstance(found, Classification)
     assert found.label in LABELS
@@ -47,8 +46,9 @@ def test_texts_share_the_prompt_prefix_up_to_the_text(local_server: Any) -> None
 
 
 def test_several_texts_and_label_orders(client: WaferClient, local_server: Any) -> None:
-    found = classify(["Awful.", "Superb."], LABELS, model=local_server.model, client=client,
-                     orders=2)
+    found = classify(
+        ["Awful.", "Superb."], LABELS, model=local_server.model, client=client, orders=2
+    )
     assert len(found) == 2
     for item in found:
         assert len(item.by_order) == 2
@@ -58,8 +58,9 @@ def test_several_texts_and_label_orders(client: WaferClient, local_server: Any) 
 
 def test_label_design_problems_warn(client: WaferClient, local_server: Any) -> None:
     with pytest.warns(LabelDesignWarning) as caught:
-        found = classify("Is it good?", ["yes", "yes but", "no"], model=local_server.model,
-                         client=client)
+        found = classify(
+            "Is it good?", ["yes", "yes but", "no"], model=local_server.model, client=client
+        )
     first = tokenizer_for(local_server.model).encode("yes")[0]
     expected = (
         f"labels 'yes', 'yes but' all start with token {first}: the first generated token "

@@ -16,7 +16,8 @@ def run(server: Any, *args: str) -> int:
 
 
 def test_classify_prints_the_label_then_each_probability(
-        server_env: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    server_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(server_env, "classify", "--labels", "positive,negative", "Loved it!") == 0
     out, err = capsys.readouterr()
     assert err == f"backend: server at {server_env.base_url}\n"
@@ -26,48 +27,67 @@ def test_classify_prints_the_label_then_each_probability(
     assert all(line.startswith("  ") and len(line.split()) == 2 for line in lines[1:])
 
 
-def test_classify_json_and_label_warnings(server_env: Any,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_classify_json_and_label_warnings(
+    server_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert run(server_env, "classify", "--json", "--labels", "no,not sure", "Is it?") == 0
     out, err = capsys.readouterr()
     doc = json.loads(out)
     assert set(doc) == {"label", "probabilities", "usage", "cost_cents"}
     assert err.splitlines()[1:] == [
-        "warning: label 'no' is a prefix of 'not sure': after 'no' the model may stop or go on"]
+        "warning: label 'no' is a prefix of 'not sure': after 'no' the model may stop or go on"
+    ]
 
 
-def test_extract_prints_the_value(server_env: Any, tmp_path: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_extract_prints_the_value(
+    server_env: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     schema = tmp_path / "s.json"
-    schema.write_text(json.dumps({"type": "object", "properties": {
-        "city": {"type": "string", "maxLength": 10}}, "required": ["city"]}))
+    schema.write_text(
+        json.dumps(
+            {
+                "type": "object",
+                "properties": {"city": {"type": "string", "maxLength": 10}},
+                "required": ["city"],
+            }
+        )
+    )
     assert run(server_env, "extract", "--schema", str(schema), "I live in Oslo.") == 0
     value = json.loads(capsys.readouterr().out)
     assert set(value) == {"city"}
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["classify", "--labels", "a,,b", "x"],
-     "wafer-grammar: --labels needs comma-separated, non-empty labels, not 'a,,b'\n"),
-    (["extract", "--schema", "/nonexistent/s.json", "x"],
-     "wafer-grammar: cannot read /nonexistent/s.json: No such file or directory\n"),
-])
-def test_usage_errors(args: list[str], message: str,
-                      capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["classify", "--labels", "a,,b", "x"],
+            "wafer-grammar: --labels needs comma-separated, non-empty labels, not 'a,,b'\n",
+        ),
+        (
+            ["extract", "--schema", "/nonexistent/s.json", "x"],
+            "wafer-grammar: cannot read /nonexistent/s.json: No such file or directory\n",
+        ),
+    ],
+)
+def test_usage_errors(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(args) == 2
     assert capsys.readouterr().err == message
 
 
 def test_a_model_is_needed_away_from_the_embedded_engine(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     assert main(["classify", "--base-url", "http://127.0.0.1:9/v1", "--labels", "a,b", "x"]) == 2
     assert capsys.readouterr().err == (
         "wafer-grammar: --model is required unless the embedded engine is used "
-        "(no WAFER_API_KEY and no --base-url)\n")
+        "(no WAFER_API_KEY and no --base-url)\n"
+    )
 
 
-def test_the_key_never_shows(server_env: Any, capsys: pytest.CaptureFixture[str],
-                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_key_never_shows(
+    server_env: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("WAFER_API_KEY", "sk-wrong-" + server_env.api_key[::-1])
     assert run(server_env, "classify", "--labels", "a,b", "x") == 2
     out, err = capsys.readouterr()

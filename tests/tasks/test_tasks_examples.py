@@ -16,13 +16,16 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 # Offline, and on the embedded engine even where the developer has a key set.
 ENV = {k: v for k, v in os.environ.items() if k != "WAFER_API_KEY"} | {"HF_HUB_OFFLINE": "1"}
-EMBEDDED = ("backend: embedded engine (SmolLM2-135M-Instruct, WAFER_API_KEY is not set) at "
-            "http://127.0.0.1:")
+EMBEDDED = (
+    "backend: embedded engine (SmolLM2-135M-Instruct, WAFER_API_KEY is not set) at "
+    "http://127.0.0.1:"
+)
 
 
 def run(*command: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        command, env=ENV, capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
     return done
 
@@ -37,15 +40,19 @@ def test_extract_contacts() -> None:
 
 @pytest.mark.slow
 def test_batch_extract_runs_then_resumes(tmp_path: Path) -> None:
-    done = subprocess.run(["bash", str(EXAMPLES / "batch_extract.sh"), str(tmp_path)],
-                          env=ENV | {"PYTHON": sys.executable}, capture_output=True, text=True,
-                          timeout=150, check=False)
+    done = subprocess.run(
+        ["bash", str(EXAMPLES / "batch_extract.sh"), str(tmp_path)],
+        env=ENV | {"PYTHON": sys.executable},
+        capture_output=True,
+        text=True,
+        timeout=150,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     summaries = [line for line in done.stderr.splitlines() if line.startswith("batch done:")]
     assert summaries[0].startswith("batch done: 2 processed (2 ok, 0 failed), 0 already in")
     assert summaries[1].startswith("batch done: 0 processed (0 ok, 0 failed), 2 already in")
-    records = [json.loads(line) for line in
-               (tmp_path / "results.jsonl").read_text().splitlines()]
+    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert sorted(r["id"] for r in records) == ["ann", "bob"]
     assert all(set(r["value"]) == {"name", "email"} for r in records)
     assert done.stdout.startswith("dry run: 2 inputs to process (0 already in the output), ")

@@ -12,8 +12,12 @@ from wafer_grammar.errors import TruncatedOutput
 from wafer_grammar.tasks import extract
 from wafer_grammar.tasks.extraction import extract_full
 
-SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 12}},
-          "required": ["name"], "additionalProperties": False}
+SCHEMA = {
+    "type": "object",
+    "properties": {"name": {"type": "string", "maxLength": 12}},
+    "required": ["name"],
+    "additionalProperties": False,
+}
 
 
 class Person(BaseModel):
@@ -48,12 +52,14 @@ class Recording:
         return self.client.cost(answer)
 
 
-def test_truncation_is_retried_once_with_four_times_the_budget(client: WaferClient,
-                                                               local_server: Any) -> None:
+def test_truncation_is_retried_once_with_four_times_the_budget(
+    client: WaferClient, local_server: Any
+) -> None:
     recording = Recording(client)
     with pytest.raises(TruncatedOutput) as info:
-        extract("Hi, I am Ann Lee.", SCHEMA, model=local_server.model,
-                client=recording, max_tokens=1)  # type: ignore[arg-type]
+        extract(
+            "Hi, I am Ann Lee.", SCHEMA, model=local_server.model, client=recording, max_tokens=1
+        )  # type: ignore[arg-type]
     assert recording.budgets == [1, 4]
     assert info.value.viable_prefix is True
 
@@ -61,8 +67,9 @@ def test_truncation_is_retried_once_with_four_times_the_budget(client: WaferClie
 def test_bad_targets_and_budgets(client: WaferClient, local_server: Any) -> None:
     with pytest.raises(TypeError) as info:
         extract("x", ["name"], model=local_server.model, client=client)
-    assert str(info.value) == ("extract() needs a JSON Schema (a dict) or a pydantic model "
-                               "class, not list")
+    assert str(info.value) == (
+        "extract() needs a JSON Schema (a dict) or a pydantic model class, not list"
+    )
     with pytest.raises(ValueError) as info2:
         extract("x", SCHEMA, model=local_server.model, client=client, max_tokens=0)
     assert str(info2.value) == "max_tokens must be a positive integer, not 0"

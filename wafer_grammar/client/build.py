@@ -23,8 +23,15 @@ if TYPE_CHECKING:
 MAX_TOP_LOGPROBS = 20
 SAMPLING_STRIPPED: Mapping[str, tuple[str, ...]] = {
     # Wafer drops these for the model (its provider pins sampling); setting them is a no-op.
-    "kimi-k2.6": ("temperature", "top_p", "top_k", "min_p", "frequency_penalty",
-                  "presence_penalty", "repetition_penalty"),
+    "kimi-k2.6": (
+        "temperature",
+        "top_p",
+        "top_k",
+        "min_p",
+        "frequency_penalty",
+        "presence_penalty",
+        "repetition_penalty",
+    ),
 }
 
 
@@ -85,21 +92,19 @@ class Sampling:
             _num(name, getattr(self, name), -2.0, 2.0)
         _num("repetition_penalty", self.repetition_penalty, 0.0, None, open_low=True)
         if self.logprobs is not None and not isinstance(self.logprobs, bool):
-            raise BadRequest(f"logprobs must be true or false, not {self.logprobs!r}",
-                             param="logprobs")
+            raise BadRequest(
+                f"logprobs must be true or false, not {self.logprobs!r}", param="logprobs"
+            )
         if self.stop is not None:
             items = [self.stop] if isinstance(self.stop, str) else self.stop
-            if not isinstance(items, Sequence) or not all(
-                isinstance(s, str) and s for s in items
-            ):
-                raise BadRequest("stop must be a non-empty string or a list of them",
-                                 param="stop")
+            if not isinstance(items, Sequence) or not all(isinstance(s, str) and s for s in items):
+                raise BadRequest("stop must be a non-empty string or a list of them", param="stop")
         if self.stop_token_ids is not None and not all(
-            isinstance(t, int) and not isinstance(t, bool) and t >= 0
-            for t in self.stop_token_ids
+            isinstance(t, int) and not isinstance(t, bool) and t >= 0 for t in self.stop_token_ids
         ):
-            raise BadRequest("stop_token_ids must be a list of token IDs (integers >= 0)",
-                             param="stop_token_ids")
+            raise BadRequest(
+                "stop_token_ids must be a list of token IDs (integers >= 0)", param="stop_token_ids"
+            )
         if self.logit_bias is not None and not all(
             isinstance(v, (int, float)) and not isinstance(v, bool)
             for v in self.logit_bias.values()
@@ -149,8 +154,9 @@ def _int(name: str, value: object, *, low: int | None, high: int | None = None) 
         raise BadRequest(f"{name} must be at most {high}, not {value}", param=name)
 
 
-def _num(name: str, value: object, low: float, high: float | None, *,
-         open_low: bool = False) -> None:
+def _num(
+    name: str, value: object, low: float, high: float | None, *, open_low: bool = False
+) -> None:
     if value is None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -198,8 +204,7 @@ def prompt_ids(prompt: object) -> list[int] | None:
         return None
     ids = getattr(prompt, "ids", prompt)
     if not isinstance(ids, Sequence) or isinstance(ids, (str, bytes)):
-        raise BadRequest("prompt must be text, a list of token IDs or a Prompt",
-                         param="prompt")
+        raise BadRequest("prompt must be text, a list of token IDs or a Prompt", param="prompt")
     if not ids:
         raise BadRequest("prompt is empty; give at least one token", param="prompt")
     bad = next((t for t in ids if isinstance(t, bool) or not isinstance(t, int) or t < 0), None)
@@ -214,10 +219,13 @@ def response_format_body(value: object) -> dict[str, Any] | None:
         return value
     schema_of = getattr(value, "model_json_schema", None)
     if isinstance(value, type) and callable(schema_of):
-        return {"type": "json_schema",
-                "json_schema": {"name": value.__name__, "schema": schema_of(), "strict": True}}
-    raise TypeError("response_format must be a dict or a pydantic model class, not "
-                    f"{type(value).__name__}")
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": value.__name__, "schema": schema_of(), "strict": True},
+        }
+    raise TypeError(
+        f"response_format must be a dict or a pydantic model class, not {type(value).__name__}"
+    )
 
 
 def reasoning_kwargs(
@@ -248,7 +256,8 @@ def reasoning_kwargs(
         elif entry.thinking_variable is None and entry.reasoning == "inline" and not thinking:
             raise ThinkingUnsupported(
                 f"model {model!r} always reasons (inline <think> blocks) and its template "
-                "has no switch; drop thinking=False")
+                "has no switch; drop thinking=False"
+            )
         elif entry.thinking_variable is not None:
             out[entry.thinking_variable] = thinking
     if enable_thinking is not None:

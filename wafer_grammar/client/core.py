@@ -95,8 +95,9 @@ class ClientCore:
     def store_cards(self, body: bytes, headers: Mapping[str, str], status: int) -> list[ModelCard]:
         rid = request_id_of(headers)
         data = parse.loads(body, what="/v1/models", request_id=rid, status=status)
-        cards = parse.shaped(parse.model_list, data, what="/v1/models", request_id=rid,
-                             status=status)
+        cards = parse.shaped(
+            parse.model_list, data, what="/v1/models", request_id=rid, status=status
+        )
         with self._lock:
             self._cards = {card.id: card for card in cards}
         return cards
@@ -189,8 +190,17 @@ class ClientCore:
         ebnf = build.grammar_text(grammar)
         if ebnf is not None:
             body["ebnf"] = ebnf
-        return self._finish(body, "/completions", "completion", model, stream, zdr_on,
-                            timeout, extra_body, inline=False)
+        return self._finish(
+            body,
+            "/completions",
+            "completion",
+            model,
+            stream,
+            zdr_on,
+            timeout,
+            extra_body,
+            inline=False,
+        )
 
     def chat_spec(
         self,
@@ -215,22 +225,26 @@ class ClientCore:
         plus ThinkingUnsupported)."""
         zdr_on = self._zdr(zdr)
         self._check_zdr(model, zdr_on)
-        if isinstance(messages, (str, bytes)) or not isinstance(messages, Sequence) or (
-            not messages
+        if (
+            isinstance(messages, (str, bytes))
+            or not isinstance(messages, Sequence)
+            or (not messages)
         ):
-            raise BadRequest("messages must be a non-empty list of messages",
-                                   param="messages")
+            raise BadRequest("messages must be a non-empty list of messages", param="messages")
         for i, message in enumerate(messages):
             if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
-                raise BadRequest(f'messages[{i}] must be an object with a "role"',
-                                       param="messages")
+                raise BadRequest(f'messages[{i}] must be an object with a "role"', param="messages")
         entry = self.entry(model)
         body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
         body.update(sampling.body(chat=True))
         build.warn_stripped(model, sampling)
-        kwargs = build.reasoning_kwargs(model, entry, thinking=thinking,
-                                        enable_thinking=enable_thinking,
-                                        preserve_thinking=preserve_thinking)
+        kwargs = build.reasoning_kwargs(
+            model,
+            entry,
+            thinking=thinking,
+            enable_thinking=enable_thinking,
+            preserve_thinking=preserve_thinking,
+        )
         if kwargs:
             body["chat_template_kwargs"] = kwargs
         if reasoning_effort is not None:
@@ -238,8 +252,7 @@ class ClientCore:
         if tools is not None:
             body["tools"] = [dict(t) for t in tools]
         if tool_choice is not None:
-            body["tool_choice"] = tool_choice if isinstance(tool_choice, str) else dict(
-                tool_choice)
+            body["tool_choice"] = tool_choice if isinstance(tool_choice, str) else dict(tool_choice)
         response = build.response_format_body(response_format)
         if response is not None:
             body["response_format"] = response
@@ -247,43 +260,74 @@ class ClientCore:
         if ebnf is not None:
             body["ebnf"] = ebnf
         inline = entry is not None and entry.reasoning == "inline"
-        return self._finish(body, "/chat/completions", "chat", model, stream, zdr_on, timeout,
-                            extra_body, inline=inline)
+        return self._finish(
+            body,
+            "/chat/completions",
+            "chat",
+            model,
+            stream,
+            zdr_on,
+            timeout,
+            extra_body,
+            inline=inline,
+        )
 
-    def _finish(self, body: dict[str, Any], path: str, kind: str, model: str, stream: bool,
-                zdr: bool, timeout: Timeouts | float | None,
-                extra_body: Mapping[str, Any] | None, *, inline: bool) -> RequestSpec:
+    def _finish(
+        self,
+        body: dict[str, Any],
+        path: str,
+        kind: str,
+        model: str,
+        stream: bool,
+        zdr: bool,
+        timeout: Timeouts | float | None,
+        extra_body: Mapping[str, Any] | None,
+        *,
+        inline: bool,
+    ) -> RequestSpec:
         if stream:
             body["stream"] = True
             body["stream_options"] = {"include_usage": True}
         if extra_body:
             body.update(extra_body)  # the escape hatch: fields this version does not know
-        return RequestSpec("POST", path, json.dumps(body, separators=(",", ":")).encode(),
-                           stream=stream, zdr=zdr, timeouts=_timeouts(timeout), kind=kind,
-                           model=model, inline_reasoning=inline)
+        return RequestSpec(
+            "POST",
+            path,
+            json.dumps(body, separators=(",", ":")).encode(),
+            stream=stream,
+            zdr=zdr,
+            timeouts=_timeouts(timeout),
+            kind=kind,
+            model=model,
+            inline_reasoning=inline,
+        )
 
     # -- answers -------------------------------------------------------------------------
 
-    def parse_answer(self, spec: RequestSpec, body: bytes, headers: Mapping[str, str],
-                     status: int) -> Completion | ChatCompletion:
+    def parse_answer(
+        self, spec: RequestSpec, body: bytes, headers: Mapping[str, str], status: int
+    ) -> Completion | ChatCompletion:
         rid = request_id_of(headers)
         what = spec.path.lstrip("/")
         data = parse.loads(body, what=what, request_id=rid, status=status)
         if spec.kind == "completion":
-            return parse.shaped(lambda d: parse.completion(d, rid), data, what=what,
-                                request_id=rid, status=status)
-        chat = parse.shaped(lambda d: parse.chat_completion(d, rid), data, what=what,
-                            request_id=rid, status=status)
+            return parse.shaped(
+                lambda d: parse.completion(d, rid), data, what=what, request_id=rid, status=status
+            )
+        chat = parse.shaped(
+            lambda d: parse.chat_completion(d, rid), data, what=what, request_id=rid, status=status
+        )
         return split_inline(chat) if spec.inline_reasoning else chat
 
-    def assembler(self, spec: RequestSpec, headers: Mapping[str, str]) -> (
-        CompletionAssembler | ChatAssembler
-    ):
+    def assembler(
+        self, spec: RequestSpec, headers: Mapping[str, str]
+    ) -> CompletionAssembler | ChatAssembler:
         rid = request_id_of(headers)
         if spec.kind == "completion":
             return CompletionAssembler(secret=self.secret, request_id=rid)
-        return ChatAssembler(secret=self.secret, request_id=rid,
-                             inline_reasoning=spec.inline_reasoning)
+        return ChatAssembler(
+            secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning
+        )
 
 
 def split_inline(chat: ChatCompletion) -> ChatCompletion:

@@ -36,12 +36,17 @@ GRAMMAR_CODES = frozenset({"invalid_grammar", "grammar_error", "invalid_ebnf", "
 CONTEXT_CODES = frozenset({"context_length_exceeded", "context_length"})
 
 # "prompt of 10 tokens plus max_tokens=20 exceeds the model's context of 16 tokens" (ours)
-_OURS = re.compile(r"prompt of (\d+) tokens plus max_tokens=(\d+) exceeds the model's "
-                   r"context of (\d+)")
+_OURS = re.compile(
+    r"prompt of (\d+) tokens plus max_tokens=(\d+) exceeds the model's "
+    r"context of (\d+)"
+)
 # "maximum context length is 16 tokens. However, you requested 30 tokens (10 in the
 # messages, 20 in the completion)" (OpenAI / vLLM wording)
-_OPENAI = re.compile(r"maximum context length is (\d+) tokens.*?\((\d+) in the \w+, (\d+) in "
-                     r"the completion\)", re.S)
+_OPENAI = re.compile(
+    r"maximum context length is (\d+) tokens.*?\((\d+) in the \w+, (\d+) in "
+    r"the completion\)",
+    re.S,
+)
 
 
 def redact(text: str, secret: str | None) -> str:
@@ -51,9 +56,9 @@ def redact(text: str, secret: str | None) -> str:
     return text
 
 
-def request_id_of(headers: Mapping[str, str], envelope: Mapping[str, Any] | None = None) -> (
-    str | None
-):
+def request_id_of(
+    headers: Mapping[str, str], envelope: Mapping[str, Any] | None = None
+) -> str | None:
     """The request ID: the ``x-request-id`` header, else the envelope's ``request_id``."""
     rid = headers.get("x-request-id")
     if not rid and envelope is not None and isinstance(envelope.get("request_id"), str):
@@ -102,7 +107,8 @@ def error_from_response(
     }
     if status == 401:
         return AuthenticationFailed(
-            f"authentication failed: {message}; set WAFER_API_KEY or pass api_key=", **fields)
+            f"authentication failed: {message}; set WAFER_API_KEY or pass api_key=", **fields
+        )
     if status == 403:
         return PermissionDenied(f"permission denied: {message}", **fields)
     if status == 404:
@@ -117,11 +123,14 @@ def error_from_response(
         error = ServerError(f"server error: {message}", **fields)
         error.retry_after = parse_retry_after(headers)  # a 503 may say when to come back
         return error
-    if code in CONTEXT_CODES or "context length" in message.lower() or (
-        "context" in message.lower() and "exceed" in message.lower()
+    if (
+        code in CONTEXT_CODES
+        or "context length" in message.lower()
+        or ("context" in message.lower() and "exceed" in message.lower())
     ):
         return ServerContextLengthExceeded(
-            f"context length exceeded: {message}", **_context_counts(message), **fields)
+            f"context length exceeded: {message}", **_context_counts(message), **fields
+        )
     if code in GRAMMAR_CODES or param == "ebnf":
         return GrammarRejected(f"the server rejected the grammar: {message}", **fields)
     if 400 <= status < 500:
@@ -157,8 +166,13 @@ _PHASES: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
 )
 
 
-def error_from_transport(exc: httpx.TransportError, *, url: str, secret: str | None,
-                         timeouts: Mapping[str, float | None] | None = None) -> APIError:
+def error_from_transport(
+    exc: httpx.TransportError,
+    *,
+    url: str,
+    secret: str | None,
+    timeouts: Mapping[str, float | None] | None = None,
+) -> APIError:
     """The typed error for an httpx transport failure (no HTTP answer, or a cut one)."""
     detail = redact(str(exc) or type(exc).__name__, secret)
     if isinstance(exc, httpx.TimeoutException):

@@ -65,9 +65,9 @@ COMPLETION_KEYS = frozenset(CompletionOptions.__annotations__)
 CHAT_KEYS = frozenset(ChatOptions.__annotations__) | COMPLETION_KEYS
 
 
-def split(method: str, options: Mapping[str, Any], allowed: frozenset[str]) -> (
-    tuple[Sampling, dict[str, Any]]
-):
+def split(
+    method: str, options: Mapping[str, Any], allowed: frozenset[str]
+) -> tuple[Sampling, dict[str, Any]]:
     """``options`` as the Sampling part and the rest; unknown names are a TypeError,
     as they would be for an ordinary keyword argument."""
     for name in options:

@@ -53,19 +53,24 @@ def loads(body: bytes, *, what: str, request_id: str | None, status: int | None)
     except ValueError as exc:
         raise MalformedResponse(
             f"the {what} answer is not JSON: {excerpt(text)!r}",
-            body=excerpt(text), request_id=request_id, status=status,
+            body=excerpt(text),
+            request_id=request_id,
+            status=status,
         ) from exc
 
 
-def shaped(build: Callable[[Any], T], data: Any, *, what: str,
-           request_id: str | None, status: int | None) -> T:
+def shaped(
+    build: Callable[[Any], T], data: Any, *, what: str, request_id: str | None, status: int | None
+) -> T:
     """``build(data)``, turning a shape error into MalformedResponse."""
     try:
         return build(data)
     except Shape as exc:
         raise MalformedResponse(
             f"the {what} answer has an unexpected shape: {exc}",
-            body=excerpt(json.dumps(data)), request_id=request_id, status=status,
+            body=excerpt(json.dumps(data)),
+            request_id=request_id,
+            status=status,
         ) from None
 
 
@@ -127,8 +132,9 @@ def _bytes(value: Any) -> tuple[int, ...] | None:
 
 def model_list(data: Any) -> list[ModelCard]:
     body = _obj(data, "")
-    return [model_card(item, f"data[{i}].") for i, item in enumerate(_list(body.get("data"),
-                                                                           "data"))]
+    return [
+        model_card(item, f"data[{i}].") for i, item in enumerate(_list(body.get("data"), "data"))
+    ]
 
 
 def model_card(item: Any, path: str = "") -> ModelCard:
@@ -146,8 +152,9 @@ def model_card(item: Any, path: str = "") -> ModelCard:
         pricing = Pricing(
             input_cents_per_million=_num(price, "input_cents_per_million", where),
             output_cents_per_million=_num(price, "output_cents_per_million", where),
-            cache_read_cents_per_million=None if cache is None else _num(
-                price, "cache_read_cents_per_million", where),
+            cache_read_cents_per_million=None
+            if cache is None
+            else _num(price, "cache_read_cents_per_million", where),
         )
     max_len = _opt_int(card, "max_model_len", path)
     context = _opt_int(wafer, "context_length", f"{path}wafer.")
@@ -207,13 +214,22 @@ def logprobs(data: Any, path: str) -> Logprobs | None:
             entry = _obj(item, f"{path}.content[{i}]")
             where = f"{path}.content[{i}]."
             tops = tuple(
-                TopLogprob(_str(alt, "token", where), _num(alt, "logprob", where),
-                           _bytes(alt.get("bytes")))
-                for alt in (_obj(a, f"{where}top_logprobs") for a in
-                            _list(entry.get("top_logprobs") or [], f"{where}top_logprobs"))
+                TopLogprob(
+                    _str(alt, "token", where), _num(alt, "logprob", where), _bytes(alt.get("bytes"))
+                )
+                for alt in (
+                    _obj(a, f"{where}top_logprobs")
+                    for a in _list(entry.get("top_logprobs") or [], f"{where}top_logprobs")
+                )
             )
-            out.append(TokenLogprob(_str(entry, "token", where), _num(entry, "logprob", where),
-                                    tops, _bytes(entry.get("bytes"))))
+            out.append(
+                TokenLogprob(
+                    _str(entry, "token", where),
+                    _num(entry, "logprob", where),
+                    tops,
+                    _bytes(entry.get("bytes")),
+                )
+            )
         return Logprobs(tuple(out))
     tokens = _list(body.get("tokens") or [], f"{path}.tokens")
     values = _list(body.get("token_logprobs") or [], f"{path}.token_logprobs")
@@ -233,8 +249,9 @@ def logprobs(data: Any, path: str) -> Logprobs | None:
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in top.values()
         ):
             raise Shape(f"{path}.top_logprobs[{i}] is not an object of numbers")
-        alts = tuple(sorted((TopLogprob(k, float(v)) for k, v in top.items()),
-                            key=lambda alt: -alt.logprob))
+        alts = tuple(
+            sorted((TopLogprob(k, float(v)) for k, v in top.items()), key=lambda alt: -alt.logprob)
+        )
         offset = offsets[i] if i < len(offsets) and isinstance(offsets[i], int) else None
         out.append(TokenLogprob(token, float(value), alts, offset=offset))
     return Logprobs(tuple(out))
@@ -261,8 +278,10 @@ def completion(data: Any, request_id: str | None = None) -> Completion:
     return Completion(
         id=_str(body, "id", "", ""),
         model=_str(body, "model", "", ""),
-        choices=tuple(_completion_choice(c, i, chunk=False)
-                      for i, c in enumerate(_list(body.get("choices"), "choices"))),
+        choices=tuple(
+            _completion_choice(c, i, chunk=False)
+            for i, c in enumerate(_list(body.get("choices"), "choices"))
+        ),
         usage=usage(body.get("usage")),
         created=_opt_int(body, "created", ""),
         request_id=request_id,
@@ -274,8 +293,10 @@ def completion_chunk(data: Any) -> CompletionChunk:
     return CompletionChunk(
         id=_str(body, "id", "", ""),
         model=_str(body, "model", "", ""),
-        choices=tuple(_completion_choice(c, i, chunk=True)
-                      for i, c in enumerate(_list(body.get("choices") or [], "choices"))),
+        choices=tuple(
+            _completion_choice(c, i, chunk=True)
+            for i, c in enumerate(_list(body.get("choices") or [], "choices"))
+        ),
         usage=usage(body.get("usage")),
         created=_opt_int(body, "created", ""),
     )
@@ -293,12 +314,14 @@ def _tool_calls(data: Any, path: str) -> tuple[ToolCall, ...]:
         args = fn.get("arguments", "")
         if not isinstance(args, str):  # some servers send the object itself
             args = json.dumps(args)
-        calls.append(ToolCall(
-            id=_str(call, "id", where, ""),
-            function=FunctionCall(_str(fn, "name", f"{where}function.", ""), args),
-            type=_str(call, "type", where, "function"),
-            index=_opt_int(call, "index", where),
-        ))
+        calls.append(
+            ToolCall(
+                id=_str(call, "id", where, ""),
+                function=FunctionCall(_str(fn, "name", f"{where}function.", ""), args),
+                type=_str(call, "type", where, "function"),
+                index=_opt_int(call, "index", where),
+            )
+        )
     return tuple(calls)
 
 
@@ -310,17 +333,19 @@ def chat_completion(data: Any, request_id: str | None = None) -> ChatCompletion:
         choice = _obj(item, path.rstrip("."))
         msg = _obj(choice.get("message"), f"{path}message")
         where = f"{path}message."
-        choices.append(ChatChoice(
-            index=_int(choice, "index", path, i),
-            message=ChatMessage(
-                role=_str(msg, "role", where, "assistant"),
-                content=_opt_str(msg, "content", where),
-                reasoning_content=_opt_str(msg, "reasoning_content", where),
-                tool_calls=_tool_calls(msg.get("tool_calls"), f"{where}tool_calls"),
-            ),
-            finish_reason=_opt_str(choice, "finish_reason", path),
-            logprobs=logprobs(choice.get("logprobs"), f"{path}logprobs"),
-        ))
+        choices.append(
+            ChatChoice(
+                index=_int(choice, "index", path, i),
+                message=ChatMessage(
+                    role=_str(msg, "role", where, "assistant"),
+                    content=_opt_str(msg, "content", where),
+                    reasoning_content=_opt_str(msg, "reasoning_content", where),
+                    tool_calls=_tool_calls(msg.get("tool_calls"), f"{where}tool_calls"),
+                ),
+                finish_reason=_opt_str(choice, "finish_reason", path),
+                logprobs=logprobs(choice.get("logprobs"), f"{path}logprobs"),
+            )
+        )
     return ChatCompletion(
         id=_str(body, "id", "", ""),
         model=_str(body, "model", "", ""),
@@ -339,17 +364,19 @@ def chat_chunk(data: Any) -> ChatCompletionChunk:
         choice = _obj(item, path.rstrip("."))
         delta = _obj(choice.get("delta") or {}, f"{path}delta")
         where = f"{path}delta."
-        choices.append(ChatChunkChoice(
-            index=_int(choice, "index", path, i),
-            delta=ChatDelta(
-                role=_opt_str(delta, "role", where),
-                content=_opt_str(delta, "content", where),
-                reasoning_content=_opt_str(delta, "reasoning_content", where),
-                tool_calls=_tool_calls(delta.get("tool_calls"), f"{where}tool_calls"),
-            ),
-            finish_reason=_opt_str(choice, "finish_reason", path),
-            logprobs=logprobs(choice.get("logprobs"), f"{path}logprobs"),
-        ))
+        choices.append(
+            ChatChunkChoice(
+                index=_int(choice, "index", path, i),
+                delta=ChatDelta(
+                    role=_opt_str(delta, "role", where),
+                    content=_opt_str(delta, "content", where),
+                    reasoning_content=_opt_str(delta, "reasoning_content", where),
+                    tool_calls=_tool_calls(delta.get("tool_calls"), f"{where}tool_calls"),
+                ),
+                finish_reason=_opt_str(choice, "finish_reason", path),
+                logprobs=logprobs(choice.get("logprobs"), f"{path}logprobs"),
+            )
+        )
     return ChatCompletionChunk(
         id=_str(body, "id", "", ""),
         model=_str(body, "model", "", ""),

@@ -43,7 +43,7 @@ class ThinkSplitter:
             if stripped.startswith(OPEN):
                 self._state = "thinking"
                 self.saw_reasoning = True
-                text = stripped[len(OPEN):]
+                text = stripped[len(OPEN) :]
             elif OPEN.startswith(stripped):
                 self._held = text  # "", "  <th": may still become "<think>"
                 return "", ""
@@ -53,10 +53,10 @@ class ThinkSplitter:
             end = text.find(CLOSE)
             if end < 0:
                 keep = _tail_of(text, CLOSE)
-                self._held = text[len(text) - keep:] if keep else ""
+                self._held = text[len(text) - keep :] if keep else ""
                 return text[: len(text) - keep], ""
             reasoning = text[:end]
-            text = text[end + len(CLOSE):]
+            text = text[end + len(CLOSE) :]
             self._state = "after"
         if self._state == "after":
             # the template puts a blank line between the block and the answer

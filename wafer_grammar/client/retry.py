@@ -43,13 +43,19 @@ class RetryPolicy:
     """Fraction of the wait that is random: 0 is none, 1 is "full jitter"."""
     max_retry_after: float = 60.0
     """A ``Retry-After`` longer than this is not waited for: the error is raised at once."""
-    retry_on: tuple[type[APIError], ...] = (RateLimited, ServerError, RequestTimeout,
-                                            ConnectionFailed)
+    retry_on: tuple[type[APIError], ...] = (
+        RateLimited,
+        ServerError,
+        RequestTimeout,
+        ConnectionFailed,
+    )
     """Error types worth retrying (429, 5xx, timeouts, connection failures)."""
 
     def __post_init__(self) -> None:
-        if isinstance(self.max_retries, bool) or not isinstance(self.max_retries, int) or (
-            self.max_retries < 0
+        if (
+            isinstance(self.max_retries, bool)
+            or not isinstance(self.max_retries, int)
+            or (self.max_retries < 0)
         ):
             raise ValueError(f"max_retries must be an integer >= 0, not {self.max_retries!r}")
         for name in ("initial_delay", "max_delay", "max_retry_after"):

@@ -77,7 +77,9 @@ class Assembler(Generic[ChunkT, ResultT]):
         except ValueError:
             raise MalformedResponse(
                 f"a stream event is not JSON: {parse.excerpt(data)!r}",
-                body=parse.excerpt(data), request_id=self.request_id, status=200,
+                body=parse.excerpt(data),
+                request_id=self.request_id,
+                status=200,
             ) from None
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
             # An error after the 200 status line: map it as the answer it stands for.
@@ -85,8 +87,9 @@ class Assembler(Generic[ChunkT, ResultT]):
             status = error.get("status") if isinstance(error.get("status"), int) else 500
             headers = {"x-request-id": self.request_id} if self.request_id else {}
             raise error_from_response(status, headers, data.encode(), secret=self.secret)
-        chunk = parse.shaped(self._parse, doc, what="stream chunk",
-                             request_id=self.request_id, status=200)
+        chunk = parse.shaped(
+            self._parse, doc, what="stream chunk", request_id=self.request_id, status=200
+        )
         self.id = self.id or chunk.id
         self.model = self.model or chunk.model
         self.created = self.created if self.created is not None else chunk.created
@@ -99,7 +102,8 @@ class Assembler(Generic[ChunkT, ResultT]):
         if not self.done:
             raise ConnectionFailed(
                 "the stream ended before its [DONE] marker: the answer is incomplete",
-                request_id=self.request_id, status=200,
+                request_id=self.request_id,
+                status=200,
             )
 
     def _choice(self, index: int) -> _Choice:
@@ -133,11 +137,16 @@ class CompletionAssembler(Assembler[CompletionChunk, Completion]):
 
     def result(self) -> Completion:
         return Completion(
-            id=self.id, model=self.model, created=self.created, usage=self.usage,
+            id=self.id,
+            model=self.model,
+            created=self.created,
+            usage=self.usage,
             request_id=self.request_id,
             choices=tuple(
                 CompletionChoice(
-                    index=i, text=s.text, finish_reason=s.finish_reason,
+                    index=i,
+                    text=s.text,
+                    finish_reason=s.finish_reason,
                     logprobs=Logprobs(tuple(s.logprobs)) if s.saw_logprobs else None,
                     matched_stop=s.matched_stop,
                 )
@@ -149,8 +158,9 @@ class CompletionAssembler(Assembler[CompletionChunk, Completion]):
 class ChatAssembler(Assembler[ChatCompletionChunk, ChatCompletion]):
     """Also splits inline ``<think>`` blocks out of content when ``inline_reasoning``."""
 
-    def __init__(self, *, secret: str | None, request_id: str | None,
-                 inline_reasoning: bool = False) -> None:
+    def __init__(
+        self, *, secret: str | None, request_id: str | None, inline_reasoning: bool = False
+    ) -> None:
         super().__init__(secret=secret, request_id=request_id)
         self.inline = inline_reasoning
         self.splitters: dict[int, ThinkSplitter] = {}
@@ -193,8 +203,9 @@ class ChatAssembler(Assembler[ChatCompletionChunk, ChatCompletion]):
             reasoning += more_reasoning
             content += more_content
         given = delta.reasoning_content or ""
-        return replace(delta, content=content or None,
-                       reasoning_content=(given + reasoning) or None)
+        return replace(
+            delta, content=content or None, reasoning_content=(given + reasoning) or None
+        )
 
     def result(self) -> ChatCompletion:
         choices = []
@@ -202,19 +213,27 @@ class ChatAssembler(Assembler[ChatCompletionChunk, ChatCompletion]):
             content: str | None = s.text
             if not s.text and s.tools:
                 content = None  # a tool-only answer has null content, as non-streamed
-            choices.append(ChatChoice(
-                index=i,
-                message=ChatMessage(
-                    role=s.role, content=content,
-                    reasoning_content=s.reasoning if s.saw_reasoning else None,
-                    tool_calls=tuple(s.tools),
-                ),
-                finish_reason=s.finish_reason,
-                logprobs=Logprobs(tuple(s.logprobs)) if s.saw_logprobs else None,
-            ))
-        return ChatCompletion(id=self.id, model=self.model, created=self.created,
-                              usage=self.usage, request_id=self.request_id,
-                              choices=tuple(choices))
+            choices.append(
+                ChatChoice(
+                    index=i,
+                    message=ChatMessage(
+                        role=s.role,
+                        content=content,
+                        reasoning_content=s.reasoning if s.saw_reasoning else None,
+                        tool_calls=tuple(s.tools),
+                    ),
+                    finish_reason=s.finish_reason,
+                    logprobs=Logprobs(tuple(s.logprobs)) if s.saw_logprobs else None,
+                )
+            )
+        return ChatCompletion(
+            id=self.id,
+            model=self.model,
+            created=self.created,
+            usage=self.usage,
+            request_id=self.request_id,
+            choices=tuple(choices),
+        )
 
 
 def _merge_tool_call(calls: list[ToolCall], call: ToolCall) -> None:
@@ -224,12 +243,18 @@ def _merge_tool_call(calls: list[ToolCall], call: ToolCall) -> None:
     fragments, which this also assembles.
     """
     for i, known in enumerate(calls):
-        if call.index is not None and known.index == call.index and not (
-            call.id and known.id and call.id != known.id
+        if (
+            call.index is not None
+            and known.index == call.index
+            and not (call.id and known.id and call.id != known.id)
         ):
-            calls[i] = replace(known, id=known.id or call.id, function=FunctionCall(
-                known.function.name or call.function.name,
-                known.function.arguments + call.function.arguments,
-            ))
+            calls[i] = replace(
+                known,
+                id=known.id or call.id,
+                function=FunctionCall(
+                    known.function.name or call.function.name,
+                    known.function.arguments + call.function.arguments,
+                ),
+            )
             return
     calls.append(call)

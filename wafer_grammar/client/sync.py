@@ -45,8 +45,13 @@ class Stream(Generic[ChunkT, ResultT]):
     ``usage`` is set once the last chunk has arrived.
     """
 
-    def __init__(self, response: httpx.Response, assembler: Assembler[ChunkT, ResultT],
-                 client: WaferClient, spec: RequestSpec) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        assembler: Assembler[ChunkT, ResultT],
+        client: WaferClient,
+        spec: RequestSpec,
+    ) -> None:
         self._response = response
         self._assembler: Assembler[ChunkT, ResultT] = assembler
         self._client = client
@@ -137,11 +142,21 @@ class WaferClient:
         config: ClientConfig | None = None,
     ) -> None:
         self.config = config or resolve_config(
-            base_url=base_url, api_key=api_key, timeout=timeout, retry=retry, limits=limits,
-            headers=headers, zdr=zdr, tokenize_text=tokenize_text)
+            base_url=base_url,
+            api_key=api_key,
+            timeout=timeout,
+            retry=retry,
+            limits=limits,
+            headers=headers,
+            zdr=zdr,
+            tokenize_text=tokenize_text,
+        )
         self._core = ClientCore(self.config)
-        self._http = httpx.Client(transport=transport, limits=httpx_limits(self.config.limits),
-                                  timeout=httpx_timeout(self.config.timeouts))
+        self._http = httpx.Client(
+            transport=transport,
+            limits=httpx_limits(self.config.limits),
+            timeout=httpx_timeout(self.config.timeouts),
+        )
 
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
@@ -171,8 +186,12 @@ class WaferClient:
             error: APIError
             cause: BaseException | None = None
             request = self._http.build_request(
-                spec.method, self._core.url(spec), content=spec.body, headers=headers,
-                timeout=timeout or httpx.USE_CLIENT_DEFAULT)
+                spec.method,
+                self._core.url(spec),
+                content=spec.body,
+                headers=headers,
+                timeout=timeout or httpx.USE_CLIENT_DEFAULT,
+            )
             try:
                 # A whole answer is read inside send(); a cut body raises there too, and
                 # is as retryable as no answer at all.
@@ -224,19 +243,31 @@ class WaferClient:
 
     # -- inference ----------------------------------------------------------------------
 
-    def _spec(self, method: str, model: str, payload: Any, options: Mapping[str, Any], *,
-              chat: bool, stream: bool) -> RequestSpec:
-        sampling, rest = opts.split(method, options, opts.CHAT_KEYS if chat else
-                                    opts.COMPLETION_KEYS)
+    def _spec(
+        self,
+        method: str,
+        model: str,
+        payload: Any,
+        options: Mapping[str, Any],
+        *,
+        chat: bool,
+        stream: bool,
+    ) -> RequestSpec:
+        sampling, rest = opts.split(
+            method, options, opts.CHAT_KEYS if chat else opts.COMPLETION_KEYS
+        )
         if self._core.needs_cards(rest.get("zdr")):
             self.models()
         if chat:
             return self._core.chat_spec(model, payload, sampling=sampling, stream=stream, **rest)
-        return self._core.completion_spec(model, payload, sampling=sampling, stream=stream,
-                                          **rest)
+        return self._core.completion_spec(model, payload, sampling=sampling, stream=stream, **rest)
 
-    def completions(self, model: str, prompt: str | Sequence[int] | Any,
-                    **options: Unpack[opts.CompletionOptions]) -> Completion:
+    def completions(
+        self,
+        model: str,
+        prompt: str | Sequence[int] | Any,
+        **options: Unpack[opts.CompletionOptions],
+    ) -> Completion:
         """``POST /v1/completions``: a token-ID (or text) prompt, optionally grammar-constrained.
 
         Parameters:
@@ -251,34 +282,40 @@ class WaferClient:
         """
         spec = self._spec("completions", model, prompt, options, chat=False, stream=False)
         response = self._send(spec)
-        answer = self._core.parse_answer(spec, response.content, response.headers,
-                                         response.status_code)
+        answer = self._core.parse_answer(
+            spec, response.content, response.headers, response.status_code
+        )
         assert isinstance(answer, Completion)
         return answer
 
-    def stream_completions(self, model: str, prompt: str | Sequence[int] | Any,
-                           **options: Unpack[opts.CompletionOptions]
-                           ) -> Stream[CompletionChunk, Completion]:
+    def stream_completions(
+        self,
+        model: str,
+        prompt: str | Sequence[int] | Any,
+        **options: Unpack[opts.CompletionOptions],
+    ) -> Stream[CompletionChunk, Completion]:
         """As :meth:`completions`, streamed: iterate the chunks; ``.final()`` folds them."""
         spec = self._spec("stream_completions", model, prompt, options, chat=False, stream=True)
         response = self._send(spec)
         assembler = self._core.assembler(spec, response.headers)
         return Stream(response, assembler, self, spec)  # type: ignore[arg-type]
 
-    def chat(self, model: str, messages: Sequence[Mapping[str, Any]],
-             **options: Unpack[opts.ChatOptions]) -> ChatCompletion:
+    def chat(
+        self, model: str, messages: Sequence[Mapping[str, Any]], **options: Unpack[opts.ChatOptions]
+    ) -> ChatCompletion:
         """``POST /v1/chat/completions``; reasoning arrives in ``message.reasoning_content``
         (inline ``<think>`` blocks are split out for models that reason inline)."""
         spec = self._spec("chat", model, messages, options, chat=True, stream=False)
         response = self._send(spec)
-        answer = self._core.parse_answer(spec, response.content, response.headers,
-                                         response.status_code)
+        answer = self._core.parse_answer(
+            spec, response.content, response.headers, response.status_code
+        )
         assert isinstance(answer, ChatCompletion)
         return answer
 
-    def stream_chat(self, model: str, messages: Sequence[Mapping[str, Any]],
-                    **options: Unpack[opts.ChatOptions]
-                    ) -> Stream[ChatCompletionChunk, ChatCompletion]:
+    def stream_chat(
+        self, model: str, messages: Sequence[Mapping[str, Any]], **options: Unpack[opts.ChatOptions]
+    ) -> Stream[ChatCompletionChunk, ChatCompletion]:
         """As :meth:`chat`, streamed (a tool call arrives whole in one chunk on Wafer)."""
         spec = self._spec("stream_chat", model, messages, options, chat=True, stream=True)
         response = self._send(spec)

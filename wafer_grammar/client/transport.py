@@ -21,37 +21,54 @@ logger = logging.getLogger("wafer_grammar.client")
 
 
 def httpx_timeout(timeouts: Timeouts) -> httpx.Timeout:
-    return httpx.Timeout(connect=timeouts.connect, read=timeouts.read, write=timeouts.write,
-                         pool=timeouts.pool)
-
-
-def httpx_limits(limits: Limits) -> httpx.Limits:
-    return httpx.Limits(max_connections=limits.max_connections,
-                        max_keepalive_connections=limits.max_keepalive_connections,
-                        keepalive_expiry=limits.keepalive_expiry)
-
-
-def status_error(config: ClientConfig, status: int, headers: Mapping[str, str],
-                 body: bytes) -> APIError:
-    return error_from_response(status, headers, body, secret=config.api_key)
-
-
-def transport_error(config: ClientConfig, spec: RequestSpec, exc: httpx.TransportError) -> (
-    APIError
-):
-    timeouts = spec.timeouts or config.timeouts
-    return error_from_transport(
-        exc, url=config.base_url + spec.path, secret=config.api_key,
-        timeouts={"connect": timeouts.connect, "read": timeouts.read,
-                  "write": timeouts.write, "pool": timeouts.pool},
+    return httpx.Timeout(
+        connect=timeouts.connect, read=timeouts.read, write=timeouts.write, pool=timeouts.pool
     )
 
 
-def log_retry(spec: RequestSpec, error: APIError, attempt: int, delay: float,
-              max_retries: int) -> None:
+def httpx_limits(limits: Limits) -> httpx.Limits:
+    return httpx.Limits(
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+    )
+
+
+def status_error(
+    config: ClientConfig, status: int, headers: Mapping[str, str], body: bytes
+) -> APIError:
+    return error_from_response(status, headers, body, secret=config.api_key)
+
+
+def transport_error(config: ClientConfig, spec: RequestSpec, exc: httpx.TransportError) -> APIError:
+    timeouts = spec.timeouts or config.timeouts
+    return error_from_transport(
+        exc,
+        url=config.base_url + spec.path,
+        secret=config.api_key,
+        timeouts={
+            "connect": timeouts.connect,
+            "read": timeouts.read,
+            "write": timeouts.write,
+            "pool": timeouts.pool,
+        },
+    )
+
+
+def log_retry(
+    spec: RequestSpec, error: APIError, attempt: int, delay: float, max_retries: int
+) -> None:
     # The error's text is built from redacted server text and our own words: no key.
-    logger.info("retrying %s %s in %.2f s (attempt %d of %d) after %s: %s", spec.method,
-                spec.path, delay, attempt + 1, max_retries + 1, type(error).__name__, error)
+    logger.info(
+        "retrying %s %s in %.2f s (attempt %d of %d) after %s: %s",
+        spec.method,
+        spec.path,
+        delay,
+        attempt + 1,
+        max_retries + 1,
+        type(error).__name__,
+        error,
+    )
 
 
 def give_up(error: APIError, attempt: int) -> APIError:

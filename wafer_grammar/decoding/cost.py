@@ -30,12 +30,14 @@ class Cost:
         return self.total_cents / 100
 
     def __add__(self, other: Cost) -> Cost:
-        return Cost(self.input_cents + other.input_cents, self.cached_cents + other.cached_cents,
-                    self.output_cents + other.output_cents)
+        return Cost(
+            self.input_cents + other.input_cents,
+            self.cached_cents + other.cached_cents,
+            self.output_cents + other.output_cents,
+        )
 
 
-def cost_of(answer: Completion | ChatCompletion | Usage,
-            pricing: Pricing | ModelCard) -> Cost:
+def cost_of(answer: Completion | ChatCompletion | Usage, pricing: Pricing | ModelCard) -> Cost:
     """The cost of ``answer`` (or a bare ``Usage``) at ``pricing`` (or a card's).
 
     Cached prompt tokens are billed at ``cache_read_cents_per_million``; when the

@@ -59,13 +59,13 @@ def _labels_of(labels: Iterable[str] | object) -> list[str]:
     if not items or not all(isinstance(x, str) and x for x in items):
         raise InvalidLabels("labels must be a non-empty list of non-empty strings")
     if len(set(items)) != len(items):
-        raise InvalidLabels("labels must be distinct",
-                            [x for x in items if items.count(x) > 1])
+        raise InvalidLabels("labels must be distinct", [x for x in items if items.count(x) > 1])
     return items
 
 
-def label_probabilities(completion: Answer, labels: Iterable[str] | object, *,
-                        choice: int = 0) -> LabelDistribution:
+def label_probabilities(
+    completion: Answer, labels: Iterable[str] | object, *, choice: int = 0
+) -> LabelDistribution:
     """The distribution over ``labels`` implied by one choice's logprobs.
 
     Parameters:
@@ -115,7 +115,9 @@ def label_probabilities(completion: Answer, labels: Iterable[str] | object, *,
     if observed <= 0:
         raise LogprobsMissing(
             "no reported alternative leads to any label: request top_logprobs large enough "
-            "to cover the labels' first tokens", text=text)
+            "to cover the labels' first tokens",
+            text=text,
+        )
     probs = {label: value / observed for label, value in mass.items()}
     note = "; alternatives leading to several labels were split evenly" if split else ""
     method = (
@@ -135,6 +137,8 @@ def _tokens(completion: Answer, choice: int, text: str) -> Sequence[TokenLogprob
     if logprobs is None or not logprobs.content:
         raise LogprobsMissing(
             "the answer has no logprobs: request it with logprobs=True and top_logprobs=N "
-            "(N at least the number of labels)", text=text)
+            "(N at least the number of labels)",
+            text=text,
+        )
     content: Sequence[TokenLogprob] = logprobs.content
     return content

@@ -35,8 +35,9 @@ def choice_of(answer: Answer, choice: int = 0) -> tuple[str, str | None]:
         return answer, None
     if isinstance(answer, (Completion, ChatCompletion)):
         if not 0 <= choice < len(answer.choices):
-            raise IndexError(f"choice {choice} is out of range: the answer has "
-                             f"{len(answer.choices)} choice(s)")
+            raise IndexError(
+                f"choice {choice} is out of range: the answer has {len(answer.choices)} choice(s)"
+            )
         picked: CompletionChoice | ChatChoice = answer.choices[choice]
     else:
         picked = answer
@@ -91,8 +92,11 @@ def decode(
     if parsed is not None:
         _check_grammar(parsed, text)
     if as_json is None:
-        as_json = model is not None or schema is not None or (
-            getattr(parsed, "coverage", None) is not None)
+        as_json = (
+            model is not None
+            or schema is not None
+            or (getattr(parsed, "coverage", None) is not None)
+        )
     if not as_json:
         return text
     try:
@@ -138,8 +142,7 @@ def _check_schema(schema: Mapping[str, Any] | bool, value: Any, text: str) -> No
         ) from exc
     cls = validator_for(schema)
     validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    found = sorted(validator.iter_errors(value), key=lambda e: (list(e.absolute_path),
-                                                                e.message))
+    found = sorted(validator.iter_errors(value), key=lambda e: (list(e.absolute_path), e.message))
     if found:
         errors = [(_pointer(e.absolute_path), e.message) for e in found]
         raise SchemaViolation(text=text, errors=errors)

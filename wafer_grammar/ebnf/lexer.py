@@ -100,7 +100,7 @@ _SPACE = re.compile(r"(?:[ \t\r\n]|#[^\r\n]*)+")
 _COMMENT = re.compile(r"#[^\r\n]*")
 _NAME = re.compile(r"[A-Za-z_.\-][A-Za-z0-9_.\-]*")
 _DIGITS = re.compile(r"[0-9]+")
-_PLAIN_RUN = {q: re.compile(rf'[^{q}\\\r\n]+') for q in ("\"", "'")}
+_PLAIN_RUN = {q: re.compile(rf"[^{q}\\\r\n]+") for q in ('"', "'")}
 _FAST = re.compile(
     r"(?P<punct>::=|\(=|[(){}|,*+?=])"
     r"|(?P<name>[A-Za-z_.\-][A-Za-z0-9_.\-]*)(?![\[A-Za-z0-9_.\-])"

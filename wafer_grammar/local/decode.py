@@ -116,8 +116,11 @@ def _logprobs(
     if params.top_logprobs:
         values, ids = sampling.top_alternatives(lp, params.top_logprobs)
         tops = [
-            tuple((int(t), float(v)) for t, v in zip(row_ids, row_vals, strict=True)
-                  if v != float("-inf"))  # masked tokens are not alternatives
+            tuple(
+                (int(t), float(v))
+                for t, v in zip(row_ids, row_vals, strict=True)
+                if v != float("-inf")
+            )  # masked tokens are not alternatives
             for row_ids, row_vals in zip(ids.tolist(), values.tolist(), strict=True)
         ]
     else:

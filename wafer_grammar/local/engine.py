@@ -72,7 +72,6 @@ class Generation:
         return Completion(choices, self.usage, list(self.job.prompt_ids))
 
 
-
 class Engine:
     """The embedded engine (SmolLM2-135M-Instruct + XGrammar) behind a Python API.
 
@@ -103,10 +102,16 @@ class Engine:
             info = tokenizer_info(loaded.tokenizer, loaded.vocab_size, loaded.stop_token_ids)
             self._grammars = GrammarCache(info, size=self.config.grammar_cache_size)
             self._loaded = loaded
-            logger.info("loaded %s from %s in %.1f s%s", self.config.model_id, loaded.path,
-                        loaded.load_seconds, " (cached)" if loaded.from_cache else "")
-            self._worker = threading.Thread(target=self._work, name="wafer-grammar-engine",
-                                            daemon=True)
+            logger.info(
+                "loaded %s from %s in %.1f s%s",
+                self.config.model_id,
+                loaded.path,
+                loaded.load_seconds,
+                " (cached)" if loaded.from_cache else "",
+            )
+            self._worker = threading.Thread(
+                target=self._work, name="wafer-grammar-engine", daemon=True
+            )
             self._worker.start()
         return self
 
@@ -174,9 +179,7 @@ class Engine:
                     param="prompt",
                 )
         else:
-            raise InvalidRequest(
-                "prompt must be a string or a list of token ids", param="prompt"
-            )
+            raise InvalidRequest("prompt must be a string or a list of token ids", param="prompt")
         if not ids:
             raise InvalidRequest("prompt is empty; give at least one token", param="prompt")
         return ids
@@ -217,8 +220,9 @@ class Engine:
             raise InvalidRequest("the engine is shutting down", code="shutting_down", status=503)
         params = params or SamplingParams()
         ids = self.prompt_ids(prompt)
-        check_budget(len(ids), max_tokens=params.max_tokens,
-                     max_model_len=self.config.max_model_len)
+        check_budget(
+            len(ids), max_tokens=params.max_tokens, max_model_len=self.config.max_model_len
+        )
         if compiled is None and grammar is not None:
             compiled = self.compile(grammar)
         generation = Generation(DecodeJob(ids, compiled, params), len(ids))
@@ -271,8 +275,11 @@ class Engine:
                 total = decode.run(loaded, generation.job, generation._items.put)
             except Exception as exc:  # handed to the waiting request, never lost
                 logger.exception("decoding failed")
-                error = exc if isinstance(exc, EngineError) else EngineError(
-                    f"decoding failed: {type(exc).__name__}: {exc}")
+                error = (
+                    exc
+                    if isinstance(exc, EngineError)
+                    else EngineError(f"decoding failed: {type(exc).__name__}: {exc}")
+                )
                 if error is not exc:
                     error.__cause__ = exc
                 generation._items.put(error)

@@ -44,11 +44,13 @@ class Fault:
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
-            raise InvalidRequest(f"fault kind must be one of {', '.join(KINDS)}, not "
-                                 f"{self.kind!r}", param="kind")
+            raise InvalidRequest(
+                f"fault kind must be one of {', '.join(KINDS)}, not {self.kind!r}", param="kind"
+            )
         if self.kind == "status" and not 400 <= self.status <= 599:
-            raise InvalidRequest(f"a status fault needs a 4xx or 5xx status, not {self.status}",
-                                 param="status")
+            raise InvalidRequest(
+                f"a status fault needs a 4xx or 5xx status, not {self.status}", param="status"
+            )
         if self.delay < 0 or self.after_chunks < 0:
             raise InvalidRequest("delay and after_chunks must not be negative")
 
@@ -58,8 +60,9 @@ class Fault:
         return cls("status", status=429, retry_after=retry_after, path=path)
 
     @classmethod
-    def server_error(cls, status: int = 500, *, retry_after: float | None = None,
-                     path: str | None = None) -> Fault:
+    def server_error(
+        cls, status: int = 500, *, retry_after: float | None = None, path: str | None = None
+    ) -> Fault:
         """A 5xx answer (500, 502, 503...)."""
         return cls("status", status=status, retry_after=retry_after, path=path)
 
@@ -85,8 +88,9 @@ class Fault:
             raise InvalidRequest('a fault must be an object with a "kind"', param="faults")
         unknown = set(doc) - set(cls.__dataclass_fields__)
         if unknown:
-            raise InvalidRequest(f"unknown fault field(s): {', '.join(sorted(unknown))}",
-                                 param="faults")
+            raise InvalidRequest(
+                f"unknown fault field(s): {', '.join(sorted(unknown))}", param="faults"
+            )
         try:
             return cls(**doc)
         except TypeError as exc:

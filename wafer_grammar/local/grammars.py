@@ -31,9 +31,7 @@ def tokenizer_info(tokenizer: Tokenizer, vocab_size: int, stop_token_ids: tuple[
     import xgrammar as xgr
 
     controls = set(tokenizer.control_tokens().values())
-    vocab = [
-        "" if i in controls else (tokenizer.id_to_token(i) or "") for i in range(vocab_size)
-    ]
+    vocab = ["" if i in controls else (tokenizer.id_to_token(i) or "") for i in range(vocab_size)]
     return xgr.TokenizerInfo(
         vocab,
         xgr.VocabType.BYTE_LEVEL,

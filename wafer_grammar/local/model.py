@@ -60,8 +60,11 @@ def cache_entry(path: Path) -> Path:
 def _require_engine_packages() -> None:
     import importlib.util
 
-    missing = [m for m in ("torch", "transformers", "accelerate", "gguf", "xgrammar")
-               if importlib.util.find_spec(m) is None]
+    missing = [
+        m
+        for m in ("torch", "transformers", "accelerate", "gguf", "xgrammar")
+        if importlib.util.find_spec(m) is None
+    ]
     if missing:
         raise ModelUnavailable(
             f"the local engine needs {', '.join(missing)}: run `make venv`, or "

@@ -19,10 +19,22 @@ _SAMPLING = ("temperature", "top_p", "top_k", "seed", "stop", "n")
 COMPLETION_FIELDS = frozenset(
     {"model", "prompt", "ebnf", "max_tokens", "logprobs", "stream", "stream_options", *_SAMPLING}
 )
-CHAT_FIELDS = frozenset({
-    "model", "messages", "ebnf", "response_format", "max_tokens", "max_completion_tokens",
-    "logprobs", "top_logprobs", "stream", "stream_options", "chat_template_kwargs", *_SAMPLING,
-})
+CHAT_FIELDS = frozenset(
+    {
+        "model",
+        "messages",
+        "ebnf",
+        "response_format",
+        "max_tokens",
+        "max_completion_tokens",
+        "logprobs",
+        "top_logprobs",
+        "stream",
+        "stream_options",
+        "chat_template_kwargs",
+        *_SAMPLING,
+    }
+)
 DEFAULT_COMPLETION_MAX_TOKENS = 16
 """OpenAI's default for ``/v1/completions``; chat defaults to the rest of the context."""
 
@@ -64,10 +76,18 @@ class Request:
         """The sampling parameters, with ``max_tokens`` defaulted for this endpoint."""
         max_tokens = self.max_tokens
         if max_tokens is None:
-            max_tokens = (max(1, max_model_len - prompt_tokens) if self.chat
-                          else DEFAULT_COMPLETION_MAX_TOKENS)
-        return SamplingParams(max_tokens=max_tokens, logprobs=self.logprobs,
-                              top_logprobs=self.top_logprobs, max_n=max_n, **self.sampling)
+            max_tokens = (
+                max(1, max_model_len - prompt_tokens)
+                if self.chat
+                else DEFAULT_COMPLETION_MAX_TOKENS
+            )
+        return SamplingParams(
+            max_tokens=max_tokens,
+            logprobs=self.logprobs,
+            top_logprobs=self.top_logprobs,
+            max_n=max_n,
+            **self.sampling,
+        )
 
 
 def parse_json(body: bytes) -> dict[str, Any]:
@@ -91,7 +111,9 @@ def parse_completion(doc: Mapping[str, Any]) -> Request:
     if isinstance(prompt, list) and prompt and all(isinstance(p, (list, str)) for p in prompt):
         raise InvalidRequest(
             "prompt must be one prompt (a string or a list of token ids); send batched "
-            "prompts as separate requests", param="prompt")
+            "prompts as separate requests",
+            param="prompt",
+        )
     if not isinstance(prompt, (str, list)):
         raise InvalidRequest("prompt must be a string or a list of token ids", param="prompt")
     req.prompt = prompt
@@ -119,8 +141,9 @@ def parse_chat(doc: Mapping[str, Any], *, json_schema_grammar: Any = None) -> Re
             raise InvalidRequest(f"messages[{i}] must be an object", param="messages")
     req.messages = messages
     if "max_tokens" in doc and "max_completion_tokens" in doc:
-        raise InvalidRequest("give max_tokens or max_completion_tokens, not both",
-                             param="max_completion_tokens")
+        raise InvalidRequest(
+            "give max_tokens or max_completion_tokens, not both", param="max_completion_tokens"
+        )
     if "max_completion_tokens" in doc:
         req.max_tokens = _int(doc["max_completion_tokens"], "max_completion_tokens")
     if "logprobs" in doc:
@@ -133,23 +156,25 @@ def parse_chat(doc: Mapping[str, Any], *, json_schema_grammar: Any = None) -> Re
         req.top_logprobs = _int(doc["top_logprobs"], "top_logprobs")
     kwargs = doc.get("chat_template_kwargs", {})
     if not isinstance(kwargs, dict):
-        raise InvalidRequest("chat_template_kwargs must be an object",
-                             param="chat_template_kwargs")
+        raise InvalidRequest("chat_template_kwargs must be an object", param="chat_template_kwargs")
     kwargs = dict(kwargs)
     for switch in ("enable_thinking", "thinking"):
         if switch in kwargs:
             value = kwargs.pop(switch)
             if not isinstance(value, bool):
-                raise InvalidRequest(f"chat_template_kwargs.{switch} must be true or false",
-                                     param="chat_template_kwargs")
+                raise InvalidRequest(
+                    f"chat_template_kwargs.{switch} must be true or false",
+                    param="chat_template_kwargs",
+                )
             req.thinking = value
     req.template_kwargs = kwargs
     _common(doc, req)
     if "response_format" in doc:
         grammar = _response_format(doc["response_format"], json_schema_grammar)
         if grammar is not None and req.ebnf is not None:
-            raise InvalidRequest("give ebnf or a response_format grammar, not both",
-                                 param="response_format")
+            raise InvalidRequest(
+                "give ebnf or a response_format grammar, not both", param="response_format"
+            )
         req.ebnf = grammar if grammar is not None else req.ebnf
     return req
 
@@ -162,7 +187,8 @@ def _present(doc: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
             raise InvalidRequest(
                 f"unsupported parameter {name!r}: the local engine does not implement it "
                 "(Wafer refuses what it would not honour)",
-                param=name, code="unsupported_parameter",
+                param=name,
+                code="unsupported_parameter",
             )
     return present
 
@@ -197,12 +223,14 @@ def _common(doc: Mapping[str, Any], req: Request) -> None:
         if not req.stream:
             raise InvalidRequest("stream_options needs stream: true", param="stream_options")
         if not isinstance(options, dict) or set(options) - {"include_usage"}:
-            raise InvalidRequest('stream_options takes only {"include_usage": true|false}',
-                                 param="stream_options")
+            raise InvalidRequest(
+                'stream_options takes only {"include_usage": true|false}', param="stream_options"
+            )
         include = options.get("include_usage", True)
         if not isinstance(include, bool):
-            raise InvalidRequest("stream_options.include_usage must be true or false",
-                                 param="stream_options")
+            raise InvalidRequest(
+                "stream_options.include_usage must be true or false", param="stream_options"
+            )
         req.include_usage = include
     # Checked here, not only when decoding starts, so a bad value fails before any work.
     req.params(prompt_tokens=1, max_model_len=2**31, max_n=2**31)
@@ -210,8 +238,9 @@ def _common(doc: Mapping[str, Any], req: Request) -> None:
 
 def _response_format(value: Any, json_schema_grammar: Any) -> str | None:
     if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise InvalidRequest('response_format must be an object with a "type"',
-                             param="response_format")
+        raise InvalidRequest(
+            'response_format must be an object with a "type"', param="response_format"
+        )
     kind = value["type"]
     if kind == "text":
         return None
@@ -220,20 +249,26 @@ def _response_format(value: Any, json_schema_grammar: Any) -> str | None:
     if kind != "json_schema":
         raise InvalidRequest(
             f"response_format type {kind!r} is not supported (text, json_object, json_schema)",
-            param="response_format")
+            param="response_format",
+        )
     spec = value.get("json_schema")
     if not isinstance(spec, dict) or not isinstance(spec.get("schema"), dict):
-        raise InvalidRequest('response_format json_schema needs {"json_schema": {"schema": {...}}}',
-                             param="response_format")
+        raise InvalidRequest(
+            'response_format json_schema needs {"json_schema": {"schema": {...}}}',
+            param="response_format",
+        )
     if json_schema_grammar is None:
         raise InvalidRequest(
             "response_format json_schema needs the JSON Schema converter "
             "(Grammar.from_json_schema, wafer_grammar.convert), which this installation "
             "lacks; send the grammar as ebnf instead",
-            param="response_format", code="unsupported_parameter")
+            param="response_format",
+            code="unsupported_parameter",
+        )
     try:
         ebnf: str = json_schema_grammar(spec["schema"])
     except ValueError as exc:  # the converter's errors are ValueErrors (UnsupportedSchema...)
-        raise InvalidRequest(f"response_format json_schema: {exc}",
-                             param="response_format") from exc
+        raise InvalidRequest(
+            f"response_format json_schema: {exc}", param="response_format"
+        ) from exc
     return ebnf

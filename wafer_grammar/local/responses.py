@@ -29,7 +29,11 @@ def new_id(chat: bool) -> str:
 
 
 def error_body(
-    message: str, *, status: int, code: str | None = None, param: str | None = None,
+    message: str,
+    *,
+    status: int,
+    code: str | None = None,
+    param: str | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     """``{"error": {message, type, param, code, ...}}`` as OpenAI and Wafer send it."""
@@ -52,7 +56,12 @@ def usage_body(usage: Usage) -> dict[str, int]:
 
 
 def model_card(
-    model_id: str, *, created: int, max_model_len: int, json_schema: bool, reasoning: bool,
+    model_id: str,
+    *,
+    created: int,
+    max_model_len: int,
+    json_schema: bool,
+    reasoning: bool,
 ) -> dict[str, Any]:
     """The ``/v1/models`` entry, in Wafer's shape (capabilities, pricing at zero)."""
     return {
@@ -89,8 +98,9 @@ def model_card(
 class Shaper:
     """Builds the bodies of one response (one ID, one creation time, one model)."""
 
-    def __init__(self, *, chat: bool, model: str, tokenizer: Tokenizer, top_logprobs: int,
-                 logprobs: bool) -> None:
+    def __init__(
+        self, *, chat: bool, model: str, tokenizer: Tokenizer, top_logprobs: int, logprobs: bool
+    ) -> None:
         self.chat = chat
         self.model = model
         self.id = new_id(chat)
@@ -114,19 +124,24 @@ class Shaper:
         if not self._logprobs:
             return None
         if self.chat:
-            return {"content": [
-                {
-                    "token": self._piece(e.token_id),
-                    "logprob": e.logprob,
-                    "bytes": list(self._tok.token_bytes(e.token_id)),
-                    "top_logprobs": [
-                        {"token": self._piece(t), "logprob": lp,
-                         "bytes": list(self._tok.token_bytes(t))}
-                        for t, lp in e.top
-                    ],
-                }
-                for e in entries
-            ]}
+            return {
+                "content": [
+                    {
+                        "token": self._piece(e.token_id),
+                        "logprob": e.logprob,
+                        "bytes": list(self._tok.token_bytes(e.token_id)),
+                        "top_logprobs": [
+                            {
+                                "token": self._piece(t),
+                                "logprob": lp,
+                                "bytes": list(self._tok.token_bytes(t)),
+                            }
+                            for t, lp in e.top
+                        ],
+                    }
+                    for e in entries
+                ]
+            }
         return {
             "tokens": [self._piece(e.token_id) for e in entries],
             "token_logprobs": [e.logprob for e in entries],

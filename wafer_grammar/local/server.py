@@ -54,8 +54,13 @@ class _Handler(BaseHTTPRequestHandler):
         # The request line and status only: headers (and so the API key) are never logged.
         logger.info("%s %s", self.address_string(), format % args)
 
-    def _send_json(self, status: int, body: Any, headers: dict[str, str] | None = None,
-                   fault: Fault | None = None) -> None:
+    def _send_json(
+        self,
+        status: int,
+        body: Any,
+        headers: dict[str, str] | None = None,
+        fault: Fault | None = None,
+    ) -> None:
         data = json.dumps(body, ensure_ascii=False).encode("utf-8")
         if fault is not None and fault.kind == "malformed_json":
             data = data[: max(1, len(data) // 2)]  # valid UTF-8 start, invalid JSON
@@ -72,25 +77,34 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
         self._status = status
 
-    def _error(self, status: int, message: str, code: str, param: str | None = None,
-               headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, error_body(message, status=status, code=code, param=param),
-                        headers)
+    def _error(
+        self,
+        status: int,
+        message: str,
+        code: str,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self._send_json(status, error_body(message, status=status, code=code, param=param), headers)
 
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
         if length is None:
             if self.command == "DELETE":
                 return b""
-            raise InvalidRequest("the request needs a Content-Length header",
-                                 code="length_required", status=411)
+            raise InvalidRequest(
+                "the request needs a Content-Length header", code="length_required", status=411
+            )
         try:
             size = int(length)
         except ValueError:
             raise InvalidRequest("Content-Length is not a number") from None
         if size > MAX_BODY:
-            raise InvalidRequest(f"the request body is larger than {MAX_BODY} bytes",
-                                 code="request_too_large", status=413)
+            raise InvalidRequest(
+                f"the request body is larger than {MAX_BODY} bytes",
+                code="request_too_large",
+                status=413,
+            )
         return self.rfile.read(size)
 
     def _authorized(self) -> bool:
@@ -99,8 +113,11 @@ class _Handler(BaseHTTPRequestHandler):
             return True
         header = self.headers.get("Authorization")
         if header is None:
-            self._error(401, "missing API key: send the header 'Authorization: Bearer <key>'",
-                        "missing_api_key")
+            self._error(
+                401,
+                "missing API key: send the header 'Authorization: Bearer <key>'",
+                "missing_api_key",
+            )
             return False
         scheme, _, token = header.partition(" ")
         # compare_digest: the time taken does not reveal how much of the key matched.
@@ -142,15 +159,19 @@ class _Handler(BaseHTTPRequestHandler):
             answer = error_answer(exc)
             self._send_json(answer.status, answer.body)
         finally:
-            self.server.faults.record(RequestRecord(method, path, self._status,
-                                                    fault.kind if fault else None))
+            self.server.faults.record(
+                RequestRecord(method, path, self._status, fault.kind if fault else None)
+            )
 
     def _fault_status(self, fault: Fault) -> None:
         headers = {}
         if fault.retry_after is not None:
             headers["Retry-After"] = str(math.ceil(fault.retry_after))
-        phrase = HTTPStatus(fault.status).phrase if fault.status in HTTPStatus._value2member_map_ \
+        phrase = (
+            HTTPStatus(fault.status).phrase
+            if fault.status in HTTPStatus._value2member_map_
             else "Error"
+        )
         code = "rate_limit_exceeded" if fault.status == 429 else "injected_fault"
         self._error(fault.status, f"{phrase} (injected fault)", code, headers=headers)
 
@@ -172,8 +193,13 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == f"/v1/models/{app.model_id}" and method == "GET":
             self._send_json(200, app.card(), fault=fault)
         elif path.startswith("/v1/models/") and method == "GET":
-            self._error(404, f"model {path[len('/v1/models/'):]!r} does not exist; this server "
-                        f"serves {app.model_id!r}", "model_not_found", "model")
+            self._error(
+                404,
+                f"model {path[len('/v1/models/') :]!r} does not exist; this server "
+                f"serves {app.model_id!r}",
+                "model_not_found",
+                "model",
+            )
         elif path in ("/v1/completions", "/v1/chat/completions"):
             if method != "POST":
                 self._error(405, f"{path} takes POST", "method_not_allowed")
@@ -204,11 +230,13 @@ class _Handler(BaseHTTPRequestHandler):
                     answer = error_answer(exc, chat=chat)
                     self._send_json(answer.status, answer.body)
                     return
-                self._send_json(200, shaper.completion(completion.choices, completion.usage),
-                                fault=fault)
+                self._send_json(
+                    200, shaper.completion(completion.choices, completion.usage), fault=fault
+                )
 
-    def _stream(self, request: Request, generation: Generation, shaper: Shaper,
-                fault: Fault | None) -> None:
+    def _stream(
+        self, request: Request, generation: Generation, shaper: Shaper, fault: Fault | None
+    ) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -247,8 +275,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _control(self, method: str, path: str) -> None:
         plan = self.server.faults
         if not self.server.test_control:
-            self._error(404, f"no route {method} {path} (start the server with "
-                        "--enable-test-control for test endpoints)", "not_found")
+            self._error(
+                404,
+                f"no route {method} {path} (start the server with "
+                "--enable-test-control for test endpoints)",
+                "not_found",
+            )
             return
         if path == CONTROL_PREFIX + "faults" and method == "POST":
             doc = parse_json(self._raw)
@@ -271,8 +303,15 @@ class _Handler(BaseHTTPRequestHandler):
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True  # shutdown waits on in-flight generations itself, with a grace period
 
-    def __init__(self, address: tuple[str, int], app: App, *, api_key: str | None,
-                 faults: FaultPlan, test_control: bool) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        app: App,
+        *,
+        api_key: str | None,
+        faults: FaultPlan,
+        test_control: bool,
+    ) -> None:
         super().__init__(address, _Handler)
         self.app = app
         self.api_key = api_key.encode() if api_key is not None else None
@@ -358,9 +397,13 @@ class LocalServer:
         """Load the engine and open the socket (without serving yet)."""
         if self._httpd is None:
             self.engine.start()
-            self._httpd = _HTTPServer((self._host, self._port), App(self.engine),
-                                      api_key=self._api_key, faults=self.faults,
-                                      test_control=self._test_control)
+            self._httpd = _HTTPServer(
+                (self._host, self._port),
+                App(self.engine),
+                api_key=self._api_key,
+                faults=self.faults,
+                test_control=self._test_control,
+            )
         return self
 
     @property
@@ -383,8 +426,9 @@ class LocalServer:
     def start(self) -> LocalServer:
         """Serve in a background thread."""
         self.bind()
-        self._thread = threading.Thread(target=self.serve_forever, name="wafer-grammar-server",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, name="wafer-grammar-server", daemon=True
+        )
         self._thread.start()
         return self
 

@@ -42,12 +42,13 @@ class Backend:
             return f"backend: Wafer API at {self.base_url} ({KEY_VARIABLE} is set)"
         if self.kind == "server":
             return f"backend: server at {self.base_url}"
-        return (f"backend: embedded engine ({self.embedded_model}, {KEY_VARIABLE} is not set)"
-                f" at {self.base_url}")
+        return (
+            f"backend: embedded engine ({self.embedded_model}, {KEY_VARIABLE} is not set)"
+            f" at {self.base_url}"
+        )
 
 
-def choose(base_url: str | None = None,
-           env: Mapping[str, str] | None = None) -> str:
+def choose(base_url: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """The backend kind the rule above picks (no server is started)."""
     env = os.environ if env is None else env
     if base_url:
@@ -58,8 +59,9 @@ def choose(base_url: str | None = None,
 
 
 @contextmanager
-def _endpoint(base_url: str | None,
-              api_key: str | None) -> Iterator[tuple[Backend, str | None, str | None]]:
+def _endpoint(
+    base_url: str | None, api_key: str | None
+) -> Iterator[tuple[Backend, str | None, str | None]]:
     """``(backend, base_url to pass, api_key to pass)``; the embedded server lives inside."""
     kind = choose(base_url)
     if kind == "server":
@@ -82,19 +84,24 @@ def _endpoint(base_url: str | None,
 
 
 @contextmanager
-def open_client(base_url: str | None = None,
-                api_key: str | None = None) -> Iterator[tuple[WaferClient, Backend]]:
+def open_client(
+    base_url: str | None = None, api_key: str | None = None
+) -> Iterator[tuple[WaferClient, Backend]]:
     """A blocking client for the backend the rule picks, and that backend."""
     from wafer_grammar.client.sync import WaferClient
 
-    with _endpoint(base_url, api_key) as (backend, url, key), \
-            WaferClient(base_url=url, api_key=key) as client:
+    with (
+        _endpoint(base_url, api_key) as (backend, url, key),
+        WaferClient(base_url=url, api_key=key) as client,
+    ):
         yield client, backend
 
 
 @asynccontextmanager
-async def open_async_client(base_url: str | None = None, api_key: str | None = None,
-                            ) -> AsyncIterator[tuple[AsyncWaferClient, Backend]]:
+async def open_async_client(
+    base_url: str | None = None,
+    api_key: str | None = None,
+) -> AsyncIterator[tuple[AsyncWaferClient, Backend]]:
     """As :func:`open_client`, with an asyncio client (the embedded server runs in a thread)."""
     from wafer_grammar.client.aio import AsyncWaferClient
 

@@ -66,12 +66,17 @@ class BatchSummary:
     label_warnings: list[str] = field(default_factory=list)
 
     def render(self) -> str:
-        lines = [f"batch done: {self.ok + self.failed} processed ({self.ok} ok, {self.failed} "
-                 f"failed), {self.skipped} already in the output, cost "
-                 f"{format_cost(self.cost_cents)}, {self.seconds:.1f} s"]
+        lines = [
+            f"batch done: {self.ok + self.failed} processed ({self.ok} ok, {self.failed} "
+            f"failed), {self.skipped} already in the output, cost "
+            f"{format_cost(self.cost_cents)}, {self.seconds:.1f} s"
+        ]
         if self.failed:
-            what = ("1 failed input is recorded with its error" if self.failed == 1
-                    else f"{self.failed} failed inputs are recorded with their errors")
+            what = (
+                "1 failed input is recorded with its error"
+                if self.failed == 1
+                else f"{self.failed} failed inputs are recorded with their errors"
+            )
             lines.append(f"{what}; rerun with --retry-failed to try again")
         return "\n".join(lines)
 
@@ -89,21 +94,26 @@ class Estimate:
     """An upper bound (no prefix-cache discount); None when the card has no pricing."""
 
     def render(self) -> str:
-        head = (f"dry run: {self.to_process} inputs to process ({self.skipped} already in the "
-                f"output), {self.prompt_tokens} prompt tokens and at most "
-                f"{self.max_output_tokens} output tokens")
+        head = (
+            f"dry run: {self.to_process} inputs to process ({self.skipped} already in the "
+            f"output), {self.prompt_tokens} prompt tokens and at most "
+            f"{self.max_output_tokens} output tokens"
+        )
         if self.cost_cents is None:
             return f"{head}; {self.model}'s card has no pricing, so no cost estimate"
-        return (f"{head}; estimated cost at most {format_cost(self.cost_cents)} at "
-                f"{self.model}'s card pricing")
+        return (
+            f"{head}; estimated cost at most {format_cost(self.cost_cents)} at "
+            f"{self.model}'s card pricing"
+        )
 
 
 def pending(items: Sequence[Item], done: set[str]) -> list[Item]:
     return [item for item in items if id_key(item.id) not in done]
 
 
-def prepare(input_path: str, output_path: str, *,
-            retry_failed: bool = False) -> tuple[list[Item], int]:
+def prepare(
+    input_path: str, output_path: str, *, retry_failed: bool = False
+) -> tuple[list[Item], int]:
     """``(inputs still to do, how many are done)``; recovers a torn output first."""
     items = read_inputs(input_path)
     done, _ = recover_output(output_path, retry_failed=retry_failed)
@@ -111,8 +121,9 @@ def prepare(input_path: str, output_path: str, *,
     return todo, len(items) - len(todo)
 
 
-def estimate(job: BatchJob, todo: Sequence[Item], skipped: int,
-             pricing: Pricing | None) -> Estimate:
+def estimate(
+    job: BatchJob, todo: Sequence[Item], skipped: int, pricing: Pricing | None
+) -> Estimate:
     """Tokens from the model's tokenizer, price from its card: no request is made."""
     from wafer_grammar.tasks import classification as cls
     from wafer_grammar.tasks import extraction as ext
@@ -121,8 +132,9 @@ def estimate(job: BatchJob, todo: Sequence[Item], skipped: int,
     prompt = output = 0
     if job.task == "classify":
         for item in todo:
-            made = cls.plan(item.text, job.labels, tokenizer, instructions=job.instructions,
-                            orders=job.orders)
+            made = cls.plan(
+                item.text, job.labels, tokenizer, instructions=job.instructions, orders=job.orders
+            )
             prompt += sum(len(ids) for ids in made.prompts)
             output += int(made.options["max_tokens"]) * len(made.prompts)
     else:
@@ -132,8 +144,9 @@ def estimate(job: BatchJob, todo: Sequence[Item], skipped: int,
             output += job.max_tokens
     cost = None
     if pricing is not None:
-        cost = (prompt * pricing.input_cents_per_million
-                + output * pricing.output_cents_per_million) / 1_000_000
+        cost = (
+            prompt * pricing.input_cents_per_million + output * pricing.output_cents_per_million
+        ) / 1_000_000
     return Estimate(len(todo), skipped, prompt, output, job.model, cost)
 
 
@@ -155,13 +168,25 @@ async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[s
     if job.task == "classify":
         from wafer_grammar.tasks.classification import aclassify
 
-        found = await aclassify(item.text, job.labels, model=job.model, client=client,
-                                instructions=job.instructions, orders=job.orders)
+        found = await aclassify(
+            item.text,
+            job.labels,
+            model=job.model,
+            client=client,
+            instructions=job.instructions,
+            orders=job.orders,
+        )
         return found.to_dict()
     from wafer_grammar.tasks.extraction import aextract
 
-    extraction = await aextract(item.text, job.schema, model=job.model, client=client,
-                                instructions=job.instructions, max_tokens=job.max_tokens)
+    extraction = await aextract(
+        item.text,
+        job.schema,
+        model=job.model,
+        client=client,
+        instructions=job.instructions,
+        max_tokens=job.max_tokens,
+    )
     return extraction.to_dict()
 
 
@@ -170,9 +195,16 @@ def error_record(item_id: Any, exc: BaseException) -> dict[str, Any]:
     return {"id": item_id, "error": {"type": type(exc).__name__, "message": str(exc)}}
 
 
-async def process(job: BatchJob, client: AsyncWaferClient, todo: Sequence[Item],
-                  appender: Appender, summary: BatchSummary, progress: Progress, *,
-                  concurrency: int = 4) -> None:
+async def process(
+    job: BatchJob,
+    client: AsyncWaferClient,
+    todo: Sequence[Item],
+    appender: Appender,
+    summary: BatchSummary,
+    progress: Progress,
+    *,
+    concurrency: int = 4,
+) -> None:
     """Run ``todo`` with at most ``concurrency`` requests in flight, appending each record."""
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
@@ -211,9 +243,16 @@ async def process(job: BatchJob, client: AsyncWaferClient, todo: Sequence[Item],
     await asyncio.gather(*(worker() for _ in range(min(concurrency, max(len(todo), 1)))))
 
 
-async def run_batch(job: BatchJob, input_path: str, output_path: str, *,
-                    client: AsyncWaferClient, concurrency: int = 4, retry_failed: bool = False,
-                    show_progress: bool = True) -> BatchSummary:
+async def run_batch(
+    job: BatchJob,
+    input_path: str,
+    output_path: str,
+    *,
+    client: AsyncWaferClient,
+    concurrency: int = 4,
+    retry_failed: bool = False,
+    show_progress: bool = True,
+) -> BatchSummary:
     """Process every input of ``input_path`` not yet in ``output_path``.
 
     Raises:

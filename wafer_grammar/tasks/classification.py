@@ -70,8 +70,11 @@ class Classification:
 def usage_dict(usage: Usage | None) -> dict[str, int] | None:
     if usage is None:
         return None
-    return {"prompt_tokens": usage.prompt_tokens, "completion_tokens": usage.completion_tokens,
-            "cached_tokens": usage.cached_tokens}
+    return {
+        "prompt_tokens": usage.prompt_tokens,
+        "completion_tokens": usage.completion_tokens,
+        "cached_tokens": usage.cached_tokens,
+    }
 
 
 @dataclass(frozen=True)
@@ -92,28 +95,39 @@ def tokenizer_for(model: str) -> Tokenizer:
     return load_tokenizer(model)
 
 
-def messages_for(text: str, labels: Sequence[str],
-                 instructions: str | None = None) -> list[dict[str, str]]:
+def messages_for(
+    text: str, labels: Sequence[str], instructions: str | None = None
+) -> list[dict[str, str]]:
     """The chat turns: the instructions, then a user turn that lists the labels and ends
     with the text. Everything before the text is the same for every text of a run."""
     # Labels in the user turn, just before the text: on SmolLM2 this read better than
     # labels in the system turn (5/5 vs 3/5 on examples/classify_reviews.py), and the
     # prefix shared across texts is as long.
-    return [{"role": "system", "content": instructions or DEFAULT_INSTRUCTIONS},
-            {"role": "user", "content": f"Answer with one of: {', '.join(labels)}.\n\n{text}"}]
+    return [
+        {"role": "system", "content": instructions or DEFAULT_INSTRUCTIONS},
+        {"role": "user", "content": f"Answer with one of: {', '.join(labels)}.\n\n{text}"},
+    ]
 
 
 def label_orders(labels: Sequence[str], orders: int) -> list[list[str]]:
     """``orders`` rotations of ``labels``: each label visits a different position."""
     if isinstance(orders, bool) or not isinstance(orders, int) or not 1 <= orders <= len(labels):
-        raise ValueError(f"orders must be an integer from 1 to the number of labels "
-                         f"({len(labels)}), not {orders!r}")
+        raise ValueError(
+            f"orders must be an integer from 1 to the number of labels "
+            f"({len(labels)}), not {orders!r}"
+        )
     step = len(labels) // orders
-    return [list(labels[i * step:]) + list(labels[:i * step]) for i in range(orders)]
+    return [list(labels[i * step :]) + list(labels[: i * step]) for i in range(orders)]
 
 
-def plan(text: str, labels: Sequence[str], tokenizer: Tokenizer, *,
-         instructions: str | None = None, orders: int = 1) -> Plan:
+def plan(
+    text: str,
+    labels: Sequence[str],
+    tokenizer: Tokenizer,
+    *,
+    instructions: str | None = None,
+    orders: int = 1,
+) -> Plan:
     """The prompts and options for one text (pure: nothing is sent)."""
     from wafer_grammar.ebnf.grammar import Grammar
     from wafer_grammar.tokenize import max_tokens_for
@@ -121,9 +135,10 @@ def plan(text: str, labels: Sequence[str], tokenizer: Tokenizer, *,
     if not isinstance(text, str):
         raise TypeError(f"the text to classify must be a str, not {type(text).__name__}")
     grammar = Grammar.choice(labels)
-    prompts = tuple(tokenizer.encode_chat(messages_for(text, order, instructions),
-                                          thinking=False).ids
-                    for order in label_orders(list(labels), orders))
+    prompts = tuple(
+        tokenizer.encode_chat(messages_for(text, order, instructions), thinking=False).ids
+        for order in label_orders(list(labels), orders)
+    )
     options: dict[str, Any] = {
         "grammar": grammar,
         # Twice the canonical budget: under the grammar mask a model may spell a label in
@@ -137,8 +152,13 @@ def plan(text: str, labels: Sequence[str], tokenizer: Tokenizer, *,
     return Plan(prompts, grammar, options)
 
 
-def read(answers: Sequence[Completion], grammar: LabelGrammar, *,
-         costs: Sequence[Cost | None], problems: Sequence[str] = ()) -> Classification:
+def read(
+    answers: Sequence[Completion],
+    grammar: LabelGrammar,
+    *,
+    costs: Sequence[Cost | None],
+    problems: Sequence[str] = (),
+) -> Classification:
     """The classification from one answer per label order (pure)."""
     from wafer_grammar.decoding import label_probabilities
 
@@ -148,8 +168,9 @@ def read(answers: Sequence[Completion], grammar: LabelGrammar, *,
     mean = {label: sum(d[label] for d in dists) / len(dists) for label in labels}
     spread = None
     if len(dists) > 1:
-        spread = max(max(d[label] for d in dists) - min(d[label] for d in dists)
-                     for label in labels)
+        spread = max(
+            max(d[label] for d in dists) - min(d[label] for d in dists) for label in labels
+        )
     return Classification(
         label=max(labels, key=lambda label: mean[label]),
         probabilities=mean,
@@ -174,7 +195,8 @@ def _label_of(answer: Completion, grammar: LabelGrammar) -> str:
         # Cut right after a whole label that no other label extends: only the stop token
         # was lost, and the grammar allowed nothing else.
         if text in grammar.labels and not any(
-                other != text and other.startswith(text) for other in grammar.labels):
+            other != text and other.startswith(text) for other in grammar.labels
+        ):
             return text
         raise
 
@@ -185,10 +207,12 @@ def sum_usage(usages: Iterable[Usage | None]) -> Usage | None:
     present = [u for u in usages if u is not None]
     if not present:
         return None
-    return Usage(prompt_tokens=sum(u.prompt_tokens for u in present),
-                 completion_tokens=sum(u.completion_tokens for u in present),
-                 total_tokens=sum(u.total_tokens for u in present),
-                 cached_tokens=sum(u.cached_tokens for u in present))
+    return Usage(
+        prompt_tokens=sum(u.prompt_tokens for u in present),
+        completion_tokens=sum(u.completion_tokens for u in present),
+        total_tokens=sum(u.total_tokens for u in present),
+        cached_tokens=sum(u.cached_tokens for u in present),
+    )
 
 
 def sum_costs(costs: Iterable[Cost | None]) -> Cost | None:
@@ -217,17 +241,36 @@ async def aprice(client: AsyncWaferClient, answer: Completion) -> Cost | None:
 # A str is also a Sequence[str]: the first overload wins for it, as intended.
 @overload
 def classify(  # type: ignore[overload-overlap]
-        text_or_texts: str, labels: Sequence[str], *, model: str,
-        client: WaferClient | None = ..., instructions: str | None = ...,
-        orders: int = ..., base_url: str | None = ...) -> Classification: ...
+    text_or_texts: str,
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = ...,
+    instructions: str | None = ...,
+    orders: int = ...,
+    base_url: str | None = ...,
+) -> Classification: ...
 @overload
-def classify(text_or_texts: Sequence[str], labels: Sequence[str], *, model: str,
-             client: WaferClient | None = ..., instructions: str | None = ...,
-             orders: int = ..., base_url: str | None = ...) -> list[Classification]: ...
-def classify(text_or_texts: str | Sequence[str], labels: Sequence[str], *, model: str,
-             client: WaferClient | None = None, instructions: str | None = None,
-             orders: int = 1, base_url: str | None = None,
-             ) -> Classification | list[Classification]:
+def classify(
+    text_or_texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = ...,
+    instructions: str | None = ...,
+    orders: int = ...,
+    base_url: str | None = ...,
+) -> list[Classification]: ...
+def classify(
+    text_or_texts: str | Sequence[str],
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    orders: int = 1,
+    base_url: str | None = None,
+) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
     Parameters:
@@ -266,8 +309,14 @@ def classify(text_or_texts: str | Sequence[str], labels: Sequence[str], *, model
     return results[0] if single else results
 
 
-def _classify_all(texts: list[str], labels: Sequence[str], model: str, client: WaferClient,
-                  instructions: str | None, orders: int) -> list[Classification]:
+def _classify_all(
+    texts: list[str],
+    labels: Sequence[str],
+    model: str,
+    client: WaferClient,
+    instructions: str | None,
+    orders: int,
+) -> list[Classification]:
     tokenizer = tokenizer_for(model)
     labels = list(labels)
     from wafer_grammar.ebnf.grammar import Grammar
@@ -283,8 +332,15 @@ def _classify_all(texts: list[str], labels: Sequence[str], model: str, client: W
     return results
 
 
-async def aclassify(text: str, labels: Sequence[str], *, model: str, client: AsyncWaferClient,
-                    instructions: str | None = None, orders: int = 1) -> Classification:
+async def aclassify(
+    text: str,
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: AsyncWaferClient,
+    instructions: str | None = None,
+    orders: int = 1,
+) -> Classification:
     """:func:`classify` for one text with an :class:`AsyncWaferClient` (no label warnings:
     a batch checks its labels once, up front, with :func:`design_warnings`)."""
     made = plan(text, labels, tokenizer_for(model), instructions=instructions, orders=orders)

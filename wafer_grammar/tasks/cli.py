@@ -47,8 +47,10 @@ def _schema(path: str) -> dict[str, Any]:
 def _check_model(args: argparse.Namespace) -> None:
     """Fail before any server starts when the model cannot be known."""
     if args.model is None and choose(args.base_url) != "embedded":
-        raise CommandError("--model is required unless the embedded engine is used "
-                           "(no WAFER_API_KEY and no --base-url)")
+        raise CommandError(
+            "--model is required unless the embedded engine is used "
+            "(no WAFER_API_KEY and no --base-url)"
+        )
 
 
 def _model(args: argparse.Namespace, backend: Backend) -> str:
@@ -78,8 +80,14 @@ def cmd_classify(args: argparse.Namespace) -> int:
     with open_client(args.base_url) as (client, backend):
         print(backend.describe(), file=sys.stderr)
         with _warnings_to_stderr():
-            found = classify(args.text, labels, model=_model(args, backend), client=client,
-                             instructions=args.instructions, orders=args.orders)
+            found = classify(
+                args.text,
+                labels,
+                model=_model(args, backend),
+                client=client,
+                instructions=args.instructions,
+                orders=args.orders,
+            )
     if args.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False))
         return EXIT_OK
@@ -99,8 +107,14 @@ def cmd_extract(args: argparse.Namespace) -> int:
     _check_model(args)
     with open_client(args.base_url) as (client, backend):
         print(backend.describe(), file=sys.stderr)
-        found = extract_full(args.text, schema, model=_model(args, backend), client=client,
-                             instructions=args.instructions, max_tokens=args.max_tokens)
+        found = extract_full(
+            args.text,
+            schema,
+            model=_model(args, backend),
+            client=client,
+            instructions=args.instructions,
+            max_tokens=args.max_tokens,
+        )
     if args.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False))
     else:
@@ -117,8 +131,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     else:
         job_args = {"schema": _schema(args.schema), "max_tokens": args.max_tokens}
     try:
-        return asyncio.run(_batch(args, lambda model: BatchJob(
-            args.task, model, instructions=args.instructions, **job_args)))
+        return asyncio.run(
+            _batch(
+                args,
+                lambda model: BatchJob(
+                    args.task, model, instructions=args.instructions, **job_args
+                ),
+            )
+        )
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return INTERRUPTED
@@ -138,31 +158,46 @@ async def _batch(args: argparse.Namespace, make_job: Callable[[str], Any]) -> in
             print(estimate(job, todo, skipped, card.pricing).render())
             return EXIT_OK
         with _warnings_to_stderr():
-            summary = await run_batch(job, args.input, args.output, client=client,
-                                      concurrency=args.concurrency,
-                                      retry_failed=args.retry_failed,
-                                      show_progress=not args.no_progress)
+            summary = await run_batch(
+                job,
+                args.input,
+                args.output,
+                client=client,
+                concurrency=args.concurrency,
+                retry_failed=args.retry_failed,
+                show_progress=not args.no_progress,
+            )
     print(summary.render(), file=sys.stderr)
     return EXIT_FAIL if summary.failed else EXIT_OK
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model ID (default: the embedded engine's model)")
-    parser.add_argument("--base-url", help="any Wafer-compatible server, e.g. "
-                        "http://127.0.0.1:8000/v1 (key: $WAFER_API_KEY)")
+    parser.add_argument(
+        "--base-url",
+        help="any Wafer-compatible server, e.g. http://127.0.0.1:8000/v1 (key: $WAFER_API_KEY)",
+    )
     parser.add_argument("--instructions", help="replace the default instruction line")
 
 
 def _classify_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--labels", required=True, help="comma-separated labels: a,b,c")
-    parser.add_argument("--orders", type=int, default=1,
-                        help="label orders to try per text, to measure position bias")
+    parser.add_argument(
+        "--orders",
+        type=int,
+        default=1,
+        help="label orders to try per text, to measure position bias",
+    )
 
 
 def _extract_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--schema", required=True, help="a JSON Schema file")
-    parser.add_argument("--max-tokens", type=int, default=256,
-                        help="first output budget; a truncation is retried once with 4x")
+    parser.add_argument(
+        "--max-tokens",
+        type=int,
+        default=256,
+        help="first output budget; a truncation is retried once with 4x",
+    )
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -188,13 +223,20 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         options(t)
         _common(t)
         t.add_argument("--input", required=True, help='JSONL: {"text": ..., "id": ...} a line')
-        t.add_argument("--output", required=True,
-                       help="JSONL results, appended; a rerun resumes where it stopped")
+        t.add_argument(
+            "--output",
+            required=True,
+            help="JSONL results, appended; a rerun resumes where it stopped",
+        )
         t.add_argument("--concurrency", type=int, default=4, help="requests in flight")
-        t.add_argument("--retry-failed", action="store_true",
-                       help="run the inputs whose earlier attempt failed again")
-        t.add_argument("--dry-run", action="store_true",
-                       help="estimate tokens and cost; generate nothing")
+        t.add_argument(
+            "--retry-failed",
+            action="store_true",
+            help="run the inputs whose earlier attempt failed again",
+        )
+        t.add_argument(
+            "--dry-run", action="store_true", help="estimate tokens and cost; generate nothing"
+        )
         t.add_argument("--no-progress", action="store_true", help="no progress bar")
         t.set_defaults(func=cmd_batch)
 

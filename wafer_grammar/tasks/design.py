@@ -24,8 +24,9 @@ class LabelDesignWarning(WaferGrammarWarning):
     generated token no longer decides, or the model may stop early (see ``check_labels``)."""
 
 
-def design_warnings(labels: Sequence[str], tokenizer: Tokenizer, *,
-                    stacklevel: int = 4) -> list[str]:
+def design_warnings(
+    labels: Sequence[str], tokenizer: Tokenizer, *, stacklevel: int = 4
+) -> list[str]:
     """``check_labels`` problems, each also issued as a :class:`LabelDesignWarning`.
 
     ``stacklevel`` 4 points past this function, the task's helper and the task

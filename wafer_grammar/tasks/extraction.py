@@ -57,12 +57,15 @@ def target_of(schema_or_model: Any) -> Target:
     if isinstance(schema_or_model, Mapping):
         schema = dict(schema_or_model)
         return Target(schema, Grammar.from_json_schema(schema))
-    raise TypeError("extract() needs a JSON Schema (a dict) or a pydantic model class, not "
-                    f"{type(schema_or_model).__name__}")
+    raise TypeError(
+        "extract() needs a JSON Schema (a dict) or a pydantic model class, not "
+        f"{type(schema_or_model).__name__}"
+    )
 
 
-def prompt_ids(text: str, target: Target, tokenizer: Tokenizer,
-               instructions: str | None = None) -> list[int]:
+def prompt_ids(
+    text: str, target: Target, tokenizer: Tokenizer, instructions: str | None = None
+) -> list[int]:
     """Schema first, text last: every text of a batch shares the prompt prefix."""
     if not isinstance(text, str):
         raise TypeError(f"the text to extract from must be a str, not {type(text).__name__}")
@@ -98,8 +101,11 @@ class Extraction:
             value = value.model_dump(mode="json")
         usages = [a.usage for a in self.answers]
         cost = sum_costs(self.costs)
-        return {"value": value, "usage": usage_dict(sum_usage(usages)),
-                "cost_cents": cost.total_cents if cost is not None else None}
+        return {
+            "value": value,
+            "usage": usage_dict(sum_usage(usages)),
+            "cost_cents": cost.total_cents if cost is not None else None,
+        }
 
 
 def _check_budget(max_tokens: int) -> None:
@@ -107,9 +113,15 @@ def _check_budget(max_tokens: int) -> None:
         raise ValueError(f"max_tokens must be a positive integer, not {max_tokens!r}")
 
 
-def extract_full(text: str, schema_or_model: Any, *, model: str, client: WaferClient,
-                 instructions: str | None = None,
-                 max_tokens: int = DEFAULT_MAX_TOKENS) -> Extraction:
+def extract_full(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: WaferClient,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Extraction:
     """:func:`extract`, keeping the answers and costs."""
     _check_budget(max_tokens)
     target = target_of(schema_or_model)
@@ -128,9 +140,15 @@ def extract_full(text: str, schema_or_model: Any, *, model: str, client: WaferCl
     raise AssertionError("unreachable: the second truncation is raised above")
 
 
-async def aextract(text: str, schema_or_model: Any, *, model: str, client: AsyncWaferClient,
-                   instructions: str | None = None,
-                   max_tokens: int = DEFAULT_MAX_TOKENS) -> Extraction:
+async def aextract(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: AsyncWaferClient,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> Extraction:
     """:func:`extract_full` with an :class:`AsyncWaferClient`."""
     _check_budget(max_tokens)
     target = target_of(schema_or_model)
@@ -150,9 +168,16 @@ async def aextract(text: str, schema_or_model: Any, *, model: str, client: Async
     raise AssertionError("unreachable: the second truncation is raised above")
 
 
-def extract(text: str, schema_or_model: Any, *, model: str, client: WaferClient | None = None,
-            instructions: str | None = None, max_tokens: int = DEFAULT_MAX_TOKENS,
-            base_url: str | None = None) -> Any:
+def extract(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    base_url: str | None = None,
+) -> Any:
     """Extract a value matching ``schema_or_model`` from ``text``.
 
     Parameters:
@@ -174,10 +199,22 @@ def extract(text: str, schema_or_model: Any, *, model: str, client: WaferClient 
         UnsupportedSchema: a schema keyword the grammar cannot enforce. APIError.
     """
     if client is not None:
-        return extract_full(text, schema_or_model, model=model, client=client,
-                            instructions=instructions, max_tokens=max_tokens).value
+        return extract_full(
+            text,
+            schema_or_model,
+            model=model,
+            client=client,
+            instructions=instructions,
+            max_tokens=max_tokens,
+        ).value
     from wafer_grammar.tasks.backend import open_client
 
     with open_client(base_url) as (opened, _):
-        return extract_full(text, schema_or_model, model=model, client=opened,
-                            instructions=instructions, max_tokens=max_tokens).value
+        return extract_full(
+            text,
+            schema_or_model,
+            model=model,
+            client=opened,
+            instructions=instructions,
+            max_tokens=max_tokens,
+        ).value

@@ -97,8 +97,11 @@ def recover_output(path: str, *, retry_failed: bool = False) -> tuple[set[str], 
             if number == len(lines) and not tail:
                 cut += len(raw) + 1  # a torn line whose newline did land (a short write)
                 break
-            raise BatchFileError(path, number, 'expected a JSON object with an "id" field; '
-                                 "is this the output of a batch run?")
+            raise BatchFileError(
+                path,
+                number,
+                'expected a JSON object with an "id" field; is this the output of a batch run?',
+            )
         records.append((raw, record))
     if cut:
         with open(file, "r+b") as handle:

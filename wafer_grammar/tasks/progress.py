@@ -32,8 +32,9 @@ class NoProgress:
 class LineProgress:
     """``12/40 done, 1.3/s, ETA 21 s, cost $0.0012`` lines, one a second at most."""
 
-    def __init__(self, total: int, stream: IO[str] | None = None,
-                 clock: Any = time.monotonic) -> None:
+    def __init__(
+        self, total: int, stream: IO[str] | None = None, clock: Any = time.monotonic
+    ) -> None:
         self.total, self.done, self.cents = total, 0, 0.0
         self._stream = stream or sys.stderr
         self._clock = clock
@@ -44,8 +45,10 @@ class LineProgress:
         elapsed = max(self._clock() - self._start, 1e-9)
         rate = self.done / elapsed
         eta = f"{(self.total - self.done) / rate:.0f} s" if rate > 0 else "?"
-        return (f"{self.done}/{self.total} done, {rate:.1f}/s, ETA {eta}, "
-                f"cost {format_cost(self.cents)}")
+        return (
+            f"{self.done}/{self.total} done, {rate:.1f}/s, ETA {eta}, "
+            f"cost {format_cost(self.cents)}"
+        )
 
     def advance(self, cost_cents: float) -> None:
         self.done += 1

@@ -18,19 +18,34 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="print the token ids and pieces of a text or a chat prompt",
         description="Print the token ids and pieces of TEXT with a model's tokenizer.",
     )
-    tok.add_argument("--model", "-m", required=True,
-                     help="registry model ID, hub repo ID, tokenizer folder/file or .gguf")
-    tok.add_argument("--chat", action="store_true",
-                     help="encode TEXT as a user message with the chat template")
+    tok.add_argument(
+        "--model",
+        "-m",
+        required=True,
+        help="registry model ID, hub repo ID, tokenizer folder/file or .gguf",
+    )
+    tok.add_argument(
+        "--chat", action="store_true", help="encode TEXT as a user message with the chat template"
+    )
     tok.add_argument("--system", help="system message (with --chat)")
     tok.add_argument("--thinking", action="store_true", help="reasoning on (with --chat)")
     tok.add_argument("--prefill", help="start of the assistant reply (with --chat)")
-    tok.add_argument("--chat-template", type=Path, metavar="FILE",
-                     help="a Jinja chat template file that overrides the model's")
-    tok.add_argument("--allow-special", action="store_true",
-                     help="control-token strings in TEXT become control tokens (not with --chat)")
-    tok.add_argument("--trust-remote-code", action="store_true",
-                     help="allow a hub tokenizer that runs code from its repo")
+    tok.add_argument(
+        "--chat-template",
+        type=Path,
+        metavar="FILE",
+        help="a Jinja chat template file that overrides the model's",
+    )
+    tok.add_argument(
+        "--allow-special",
+        action="store_true",
+        help="control-token strings in TEXT become control tokens (not with --chat)",
+    )
+    tok.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow a hub tokenizer that runs code from its repo",
+    )
     tok.add_argument("--json", action="store_true", help="print one JSON object")
     tok.add_argument("text", metavar="TEXT", help="the text; - reads standard input")
     tok.set_defaults(func=tokenize_command)
@@ -40,8 +55,9 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         help="list models",
         description="List models. --local lists the built-in registry (plus overrides).",
     )
-    models.add_argument("--local", action="store_true",
-                        help="list the local registry instead of asking the API")
+    models.add_argument(
+        "--local", action="store_true", help="list the local registry instead of asking the API"
+    )
     models.add_argument("--json", action="store_true", help="print the registry as JSON")
     models.set_defaults(func=models_command)
 
@@ -63,12 +79,15 @@ def tokenize_command(args: argparse.Namespace) -> int:
         print(f"error: --{chat_only[0]} needs --chat", file=sys.stderr)
         return 2
     if args.chat and args.allow_special:
-        print("error: --allow-special does not apply to --chat (message text is always plain)",
-              file=sys.stderr)
+        print(
+            "error: --allow-special does not apply to --chat (message text is always plain)",
+            file=sys.stderr,
+        )
         return 2
     try:
-        tokenizer = load_tokenizer(args.model, chat_template=args.chat_template,
-                                   trust_remote_code=args.trust_remote_code)
+        tokenizer = load_tokenizer(
+            args.model, chat_template=args.chat_template, trust_remote_code=args.trust_remote_code
+        )
         rendered: str | None = None
         if args.chat:
             messages = [{"role": "system", "content": args.system}] if args.system else []
@@ -82,8 +101,13 @@ def tokenize_command(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        out: dict[str, Any] = {"model": tokenizer.name, "source": tokenizer.source,
-                               "count": len(ids), "ids": ids, "pieces": pieces}
+        out: dict[str, Any] = {
+            "model": tokenizer.name,
+            "source": tokenizer.source,
+            "count": len(ids),
+            "ids": ids,
+            "pieces": pieces,
+        }
         if rendered is not None:
             out["text"] = rendered
         print(json.dumps(out, ensure_ascii=False))
@@ -101,8 +125,11 @@ def models_command(args: argparse.Namespace) -> int:
     from wafer_grammar.tokenize.registry import default_registry
 
     if not args.local:
-        print("error: listing the API's models is not available here; "
-              "pass --local to list the local registry", file=sys.stderr)
+        print(
+            "error: listing the API's models is not available here; "
+            "pass --local to list the local registry",
+            file=sys.stderr,
+        )
         return 2
     try:
         registry = default_registry()

@@ -24,8 +24,12 @@ from wafer_grammar.tokenize.cache import read_cached, write_cached
 CONVERTER_VERSION = 1
 
 # llama.cpp pre-tokenizer names -> tokenizer.json pre_tokenizer objects.
-_GPT2_BYTELEVEL = {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True,
-                   "use_regex": True}
+_GPT2_BYTELEVEL = {
+    "type": "ByteLevel",
+    "add_prefix_space": False,
+    "trim_offsets": True,
+    "use_regex": True,
+}
 _DIGITS_THEN_GPT2 = {
     "type": "Sequence",
     "pretokenizers": [{"type": "Digits", "individual_digits": True}, _GPT2_BYTELEVEL],
@@ -44,10 +48,13 @@ def _split_then_bytes(regex: str) -> dict[str, Any]:
     return {
         "type": "Sequence",
         "pretokenizers": [
-            {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated",
-             "invert": False},
-            {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": False,
-             "use_regex": False},
+            {"type": "Split", "pattern": {"Regex": regex}, "behavior": "Isolated", "invert": False},
+            {
+                "type": "ByteLevel",
+                "add_prefix_space": False,
+                "trim_offsets": False,
+                "use_regex": False,
+            },
         ],
     }
 
@@ -158,10 +165,18 @@ def _convert(path: Path) -> GGUFTokenizer:
         "added_tokens": added,
         "normalizer": None,
         "pre_tokenizer": PRE_TOKENIZERS[pre],
-        "post_processor": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": False,
-                           "use_regex": True},
-        "decoder": {"type": "ByteLevel", "add_prefix_space": True, "trim_offsets": True,
-                    "use_regex": True},
+        "post_processor": {
+            "type": "ByteLevel",
+            "add_prefix_space": True,
+            "trim_offsets": False,
+            "use_regex": True,
+        },
+        "decoder": {
+            "type": "ByteLevel",
+            "add_prefix_space": True,
+            "trim_offsets": True,
+            "use_regex": True,
+        },
         "model": {
             "type": "BPE",
             "dropout": None,

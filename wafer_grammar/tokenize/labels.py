@@ -125,9 +125,7 @@ class LabelReport:
         return out
 
 
-def check_labels(
-    labels: Any, tokenizer: _Encoder, *, margin: int = DEFAULT_MARGIN
-) -> LabelReport:
+def check_labels(labels: Any, tokenizer: _Encoder, *, margin: int = DEFAULT_MARGIN) -> LabelReport:
     """Tokenize a label set and report its design (see :class:`LabelReport`)."""
     members = language_of(labels)
     rows = []
@@ -139,9 +137,7 @@ def check_labels(
         if row.ids:
             by_first.setdefault(row.ids[0], []).append(row.label)
     shared = {tid: names for tid, names in by_first.items() if len(names) > 1}
-    prefixes = [
-        (a, b) for a in members for b in members if a != b and a and b.startswith(a)
-    ]
+    prefixes = [(a, b) for a in members for b in members if a != b and a and b.startswith(a)]
     return LabelReport(
         labels=rows,
         max_tokens=max_tokens_for(members, tokenizer, margin=margin),

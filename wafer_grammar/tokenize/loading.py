@@ -18,8 +18,9 @@ def load_source(spec: str, *, trust_remote_code: bool = False) -> sources.Loaded
     scheme, sep, rest = spec.partition(":")
     if sep and scheme == "hub":
         repo, _, revision = rest.partition("@")
-        return sources.from_hub(repo, revision=revision or None,
-                                trust_remote_code=trust_remote_code)
+        return sources.from_hub(
+            repo, revision=revision or None, trust_remote_code=trust_remote_code
+        )
     if sep and scheme == "package":
         return sources.from_package(rest)
     if sep and scheme == "package-file":

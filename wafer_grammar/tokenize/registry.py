@@ -194,4 +194,3 @@ def default_registry() -> Registry:
     if user_file:
         registry = registry.merged(Registry.from_file(user_file))
     return registry.with_entries(*_process_entries.values())
-

@@ -115,8 +115,12 @@ def from_directory(
     tokenizer_json = folder / "tokenizer.json"
     if tokenizer_json.is_file():
         return from_tokenizer_json(tokenizer_json, source=source or str(folder))
-    return from_transformers(str(folder), source=source or str(folder),
-                             trust_remote_code=trust_remote_code, local_only=True)
+    return from_transformers(
+        str(folder),
+        source=source or str(folder),
+        trust_remote_code=trust_remote_code,
+        local_only=True,
+    )
 
 
 def from_gguf(path: Path, *, source: str | None = None) -> Loaded:
@@ -287,8 +291,13 @@ def from_hub(repo: str, *, revision: str | None = None, trust_remote_code: bool 
             raise _hub_unreachable(repo, exc) from exc
         tokenizer_json = None  # cached without tokenizer.json: let transformers try its files
     if tokenizer_json is None:
-        return from_transformers(repo, source=f"hub:{repo}", trust_remote_code=trust_remote_code,
-                                 local_only=hub_offline(), revision=revision)
+        return from_transformers(
+            repo,
+            source=f"hub:{repo}",
+            trust_remote_code=trust_remote_code,
+            local_only=hub_offline(),
+            revision=revision,
+        )
     for extra in ("tokenizer_config.json", "special_tokens_map.json", *TEMPLATE_FILES):
         # Optional files: fetch what exists so read_folder_extras sees the snapshot whole.
         with contextlib.suppress(LocalEntryNotFoundError):

@@ -83,8 +83,7 @@ class Tokenizer:
         self._template_error: str | None = None
         added = backend.get_added_tokens_decoder()
         self._controls = ControlMatcher(
-            ControlToken(t.content, i, t.lstrip, t.rstrip, t.single_word)
-            for i, t in added.items()
+            ControlToken(t.content, i, t.lstrip, t.rstrip, t.single_word) for i, t in added.items()
         )
         # One backend serves both modes: plain text by its own switch, control tokens
         # by our matcher (see _encode_with_controls).
@@ -106,11 +105,19 @@ class Tokenizer:
 
         ordinary = [t for t in backend.get_added_tokens_decoder().values() if not t.special]
         if ordinary:
-            backend.add_special_tokens([
-                AddedToken(t.content, special=True, normalized=t.normalized, lstrip=t.lstrip,
-                           rstrip=t.rstrip, single_word=t.single_word)
-                for t in ordinary
-            ])
+            backend.add_special_tokens(
+                [
+                    AddedToken(
+                        t.content,
+                        special=True,
+                        normalized=t.normalized,
+                        lstrip=t.lstrip,
+                        rstrip=t.rstrip,
+                        single_word=t.single_word,
+                    )
+                    for t in ordinary
+                ]
+            )
         backend.encode_special_tokens = True
         return backend
 
@@ -269,8 +276,9 @@ class Tokenizer:
         add_generation_prompt: bool = True,
     ) -> str:
         """The rendered prompt text only (user text as given, not tokenized)."""
-        rendered, defanger = self._render(messages, thinking, tools, template_kwargs,
-                                          add_generation_prompt, None)
+        rendered, defanger = self._render(
+            messages, thinking, tools, template_kwargs, add_generation_prompt, None
+        )
         return defanger.restore(rendered)
 
     def _render(
@@ -369,7 +377,10 @@ class Tokenizer:
         return [e.ids for e in self._backend.encode_batch_fast(texts, add_special_tokens=False)]
 
     def check_budget(
-        self, prompt: Prompt | Sequence[int] | int, *, max_tokens: int,
+        self,
+        prompt: Prompt | Sequence[int] | int,
+        *,
+        max_tokens: int,
         max_model_len: int | None = None,
     ) -> int:
         """:func:`~wafer_grammar.tokenize.budget.check_budget` with the model's context.
@@ -395,8 +406,9 @@ def read_template(template: str | os.PathLike[str]) -> str:
         try:
             return Path(template).read_text(encoding="utf-8")
         except OSError as exc:
-            raise TokenizerError(f"cannot read chat template {os.fspath(template)!r}: {exc}") \
-                from exc
+            raise TokenizerError(
+                f"cannot read chat template {os.fspath(template)!r}: {exc}"
+            ) from exc
     if not isinstance(template, str):
         raise TypeError(f"chat_template must be a str or a path, not {type(template).__name__}")
     return template
