@@ -15,7 +15,7 @@ import argparse
 
 from wafer_grammar.client import WaferClient
 from wafer_grammar.decoding import decode, label_probabilities
-from wafer_grammar.ebnf.grammar import Grammar
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.errors import APIError, DecodeError
 
 LABELS = ["positive", "negative", "neutral"]

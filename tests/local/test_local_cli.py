@@ -13,11 +13,11 @@ from pathlib import Path
 
 from local_support import MODEL, Reply, call
 
-from wafer_grammar.local.cli import register
+from wafer_grammar.cli.serve_cmd import register
 
 RUNNER = (
     "import argparse, sys\n"
-    "from wafer_grammar.local.cli import register\n"
+    "from wafer_grammar.cli.serve_cmd import register\n"
     "parser = argparse.ArgumentParser(prog='wafer-grammar')\n"
     "register(parser.add_subparsers(dest='command', required=True))\n"
     "args = parser.parse_args(sys.argv[1:])\n"

@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
+from wafer_grammar.cli import main
 from wafer_grammar.client import AsyncWaferClient, RetryPolicy
 from wafer_grammar.local.faults import Fault
 from wafer_grammar.tasks import BatchJob, run_batch
 from wafer_grammar.tasks.classification import plan, tokenizer_for
-from wafer_grammar.tasks.cli import main
 
 LABELS = "positive,negative"
 
@@ -227,7 +227,7 @@ def test_kill_9_at_random_moments_loses_and_repeats_nothing(
     command = [
         sys.executable,
         "-m",
-        "wafer_grammar.tasks.cli",
+        "wafer_grammar.cli",
         "batch",
         "classify",
         "--base-url",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from wafer_grammar.errors import BadRequest, ThinkingUnsupported
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.tokenize.registry import ModelEntry
 
 MAX_TOP_LOGPROBS = 20

@@ -23,7 +23,7 @@ from wafer_grammar.client.types import ChatCompletion, Completion, ModelCard
 from wafer_grammar.errors import BadRequest, ZDRUnsupported
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.tokenize.registry import ModelEntry
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 

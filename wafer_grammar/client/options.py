@@ -14,7 +14,7 @@ from wafer_grammar.client.build import SAMPLING_FIELDS, Sampling
 from wafer_grammar.client.config import Timeouts
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
 
 class CompletionOptions(TypedDict, total=False):

@@ -22,7 +22,7 @@ from wafer_grammar.local.results import Choice, Completion, Delta, Usage
 from wafer_grammar.tokenize.budget import check_budget
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.local.decode import DecodeJob
     from wafer_grammar.local.grammars import GrammarCache
     from wafer_grammar.local.model import LoadedModel

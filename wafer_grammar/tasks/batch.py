@@ -263,7 +263,7 @@ async def run_batch(
     todo, skipped = prepare(input_path, output_path, retry_failed=retry_failed)
     summary = BatchSummary(total=len(todo) + skipped, skipped=skipped)
     if job.task == "classify":
-        from wafer_grammar.ebnf.grammar import Grammar
+        from wafer_grammar.grammar import Grammar
         from wafer_grammar.tasks.classification import tokenizer_for
         from wafer_grammar.tasks.design import design_warnings
 

@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, overload
 
 from wafer_grammar.errors import PricingUnavailable
+from wafer_grammar.grammar import Grammar
+from wafer_grammar.label_set import prefix_pairs
 from wafer_grammar.tasks.design import design_warnings
 
 if TYPE_CHECKING:
     from wafer_grammar.client.aio import AsyncWaferClient
     from wafer_grammar.client.sync import WaferClient
     from wafer_grammar.client.types import Completion, Usage
-    from wafer_grammar.convert.choice import LabelGrammar
     from wafer_grammar.decoding.cost import Cost
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
@@ -82,7 +83,7 @@ class Plan:
     """What to send for one text: one token-ID prompt per label order."""
 
     prompts: tuple[list[int], ...]
-    grammar: LabelGrammar
+    grammar: Grammar
     options: dict[str, Any]
 
 
@@ -129,7 +130,6 @@ def plan(
     orders: int = 1,
 ) -> Plan:
     """The prompts and options for one text (pure: nothing is sent)."""
-    from wafer_grammar.ebnf.grammar import Grammar
     from wafer_grammar.tokenize import max_tokens_for
 
     if not isinstance(text, str):
@@ -154,7 +154,7 @@ def plan(
 
 def read(
     answers: Sequence[Completion],
-    grammar: LabelGrammar,
+    grammar: Grammar,
     *,
     costs: Sequence[Cost | None],
     problems: Sequence[str] = (),
@@ -164,7 +164,7 @@ def read(
 
     generated = _label_of(answers[0], grammar)
     dists = [label_probabilities(answer, grammar).probabilities for answer in answers]
-    labels = list(grammar.labels)
+    labels = list(grammar.labels or ())
     mean = {label: sum(d[label] for d in dists) / len(dists) for label in labels}
     spread = None
     if len(dists) > 1:
@@ -183,7 +183,7 @@ def read(
     )
 
 
-def _label_of(answer: Completion, grammar: LabelGrammar) -> str:
+def _label_of(answer: Completion, grammar: Grammar) -> str:
     """The generated label; ConstraintViolation or TruncatedOutput when there is none."""
     from wafer_grammar.decoding import decode
     from wafer_grammar.errors import TruncatedOutput
@@ -194,9 +194,8 @@ def _label_of(answer: Completion, grammar: LabelGrammar) -> str:
         text = exc.text
         # Cut right after a whole label that no other label extends: only the stop token
         # was lost, and the grammar allowed nothing else.
-        if text in grammar.labels and not any(
-            other != text and other.startswith(text) for other in grammar.labels
-        ):
+        labels = grammar.labels or ()
+        if text in labels and all(short != text for short, _ in prefix_pairs(labels)):
             return text
         raise
 
@@ -319,7 +318,6 @@ def _classify_all(
 ) -> list[Classification]:
     tokenizer = tokenizer_for(model)
     labels = list(labels)
-    from wafer_grammar.ebnf.grammar import Grammar
 
     Grammar.choice(labels)  # InvalidLabels before any warning or request
     problems = design_warnings(labels, tokenizer)

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from wafer_grammar.client.sync import WaferClient
     from wafer_grammar.client.types import Completion
     from wafer_grammar.decoding.cost import Cost
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 DEFAULT_INSTRUCTIONS = "Extract the information in the text as JSON that follows this schema."
@@ -49,7 +49,7 @@ class Target:
 
 def target_of(schema_or_model: Any) -> Target:
     """A :class:`Target` from a JSON Schema dict or a pydantic model class."""
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
     if isinstance(schema_or_model, type) and hasattr(schema_or_model, "model_json_schema"):
         schema = schema_or_model.model_json_schema()

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import GrammarError, WaferGrammarError
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.testing.assertions import (
     Engine,
     GrammarAssertionError,

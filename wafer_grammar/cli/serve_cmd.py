@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.cli.exits import CommandError
 from wafer_grammar.errors import WaferGrammarError
 
 API_KEY_ENV = "WAFER_GRAMMAR_SERVE_API_KEY"
@@ -85,8 +86,7 @@ def serve_command(args: argparse.Namespace) -> int:
         )
         server.bind()
     except (OSError, ValueError, WaferGrammarError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from exc
     # stop() waits for serve_forever to return, so it runs in a thread of its own.
     stopper = threading.Thread(target=server.stop, kwargs={"grace": args.grace})
 
