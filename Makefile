@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH_VERSION := 2.13.0
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean sync-client
 
 venv: $(STAMP)
 
@@ -26,7 +26,12 @@ test: venv
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check wafer_grammar tests bench examples
 	$(BIN)/ruff format --check wafer_grammar tests bench examples
+	$(BIN)/python .ci/generate_sync.py --check
 	$(BIN)/mypy
+
+# The blocking client is generated from the asyncio one (unasync); never edit sync.py.
+sync-client: venv
+	$(BIN)/python .ci/generate_sync.py
 
 lint: venv
 	$(BIN)/ruff check wafer_grammar tests bench examples

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
     from lark import Token, Tree
 
-    from wafer_grammar.convert.coverage import Coverage
+    from wafer_grammar.convert.schema_coverage import Coverage
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
 

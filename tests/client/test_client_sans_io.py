@@ -21,10 +21,10 @@ from wafer_grammar.client import (
     parse,
     resolve_config,
 )
-from wafer_grammar.client.build import reasoning_kwargs, response_format_body, warn_stripped
 from wafer_grammar.client.core import ClientCore, RequestSpec
 from wafer_grammar.client.errmap import error_from_response, error_from_transport
 from wafer_grammar.client.reasoning import ThinkSplitter, split_think
+from wafer_grammar.client.request_body import reasoning_kwargs, response_format_body, warn_stripped
 from wafer_grammar.client.retry import RetryState, parse_retry_after
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import ChatAssembler, CompletionAssembler
@@ -44,6 +44,7 @@ from wafer_grammar.errors import (
     ServerError,
     ThinkingUnsupported,
 )
+from wafer_grammar.tokenize.provider import TokenizerCache
 from wafer_grammar.tokenize.registry import default_registry
 
 KEY = "wfr_secret_key_abcdef"
@@ -469,7 +470,8 @@ def test_inline_reasoning_in_a_chat_stream() -> None:
 
 
 def core(**changes: object) -> ClientCore:
-    return ClientCore(resolve_config(base_url="http://h/v1", api_key=KEY, environ={}, **changes))  # type: ignore[arg-type]
+    config = resolve_config(base_url="http://h/v1", api_key=KEY, environ={}, **changes)  # type: ignore[arg-type]
+    return ClientCore(config, TokenizerCache())
 
 
 def test_completion_body_sends_only_what_was_set() -> None:

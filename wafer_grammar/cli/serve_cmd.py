@@ -65,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Handler of ``wafer-grammar serve``: serve until SIGINT or SIGTERM, then drain."""
-    from wafer_grammar.local.config import EngineConfig
+    from wafer_grammar.local.engine_config import EngineConfig
     from wafer_grammar.local.faults import FaultPlan
     from wafer_grammar.local.server import LocalServer
 

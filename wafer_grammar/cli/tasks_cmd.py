@@ -69,8 +69,8 @@ def _warnings_to_stderr() -> Iterator[None]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.api_sync import classify
     from wafer_grammar.tasks.backend import open_client
-    from wafer_grammar.tasks.classification import classify
 
     labels = _labels(args.labels)
     _check_model(args)
@@ -97,8 +97,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.api_sync import extract_full
     from wafer_grammar.tasks.backend import open_client
-    from wafer_grammar.tasks.extraction import extract_full
 
     schema = _schema(args.schema)
     _check_model(args)

@@ -1,4 +1,10 @@
-"""The asyncio client: :class:`AsyncWaferClient`, the twin of :mod:`wafer_grammar.client.sync`."""
+"""The asyncio client, :class:`AsyncWaferClient`: the one hand-written copy of the client.
+
+:mod:`wafer_grammar.client.sync` (the blocking :class:`WaferClient`) is generated
+from this file by unasync (``make sync-client``; a test fails when it is stale).
+Everything but sending lives in the sans-I/O :class:`ClientCore`. Docstrings here
+are written for both clients.
+"""
 
 from __future__ import annotations
 
@@ -36,12 +42,14 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wafer_grammar.decoding.cost import Cost
+    from wafer_grammar.tokenize.provider import TokenizerCache
 
 
 class AsyncStream(Generic[ChunkT, ResultT]):
-    """A streamed answer: ``async for`` its chunks; ``await final()`` gives the whole answer.
+    """A streamed answer: iterate it for its chunks; ``final()`` gives the whole answer.
 
-    Close it (or use ``async with``) when not iterating to the end, to free the connection.
+    Close it (or use it as a context manager) when not iterating to the end, to free
+    the connection.
     ``usage`` is set once the last chunk has arrived.
     """
 
@@ -110,9 +118,10 @@ class AsyncStream(Generic[ChunkT, ResultT]):
 
 
 class AsyncWaferClient:
-    """An asyncio client for Wafer's OpenAI-compatible API (or the embedded local server).
+    """A client for Wafer's OpenAI-compatible API (or the embedded local server).
 
-    ``async with AsyncWaferClient() as client: await client.completions("GLM-5.1", ids, grammar=g)``
+    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``;
+    the asyncio twin is used the same way with ``async with`` and ``await``.
 
     Parameters:
         base_url: API root (default ``$WAFER_BASE_URL``, else ``https://pass.wafer.ai/v1``).
@@ -123,8 +132,12 @@ class AsyncWaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
-        transport: an ``httpx.AsyncBaseTransport`` (the seam for tests, proxies, recording).
+        transport: an httpx transport (``httpx.BaseTransport``, or
+            ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
+            tests, proxies, recording.
         config: a whole :class:`ClientConfig` instead of the keywords above.
+        tokenizers: where text prompts' tokenizers come from (default: the process's
+            shared :class:`~wafer_grammar.tokenize.provider.TokenizerCache`).
     """
 
     def __init__(
@@ -140,6 +153,7 @@ class AsyncWaferClient:
         tokenize_text: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         config: ClientConfig | None = None,
+        tokenizers: TokenizerCache | None = None,
     ) -> None:
         self.config = config or resolve_config(
             base_url=base_url,
@@ -151,7 +165,11 @@ class AsyncWaferClient:
             zdr=zdr,
             tokenize_text=tokenize_text,
         )
-        self._core = ClientCore(self.config)
+        if tokenizers is None:
+            from wafer_grammar.tokenize.provider import shared_tokenizers
+
+            tokenizers = shared_tokenizers()
+        self._core = ClientCore(self.config, tokenizers)
         self._http = httpx.AsyncClient(
             transport=transport,
             limits=httpx_limits(self.config.limits),
@@ -160,7 +178,7 @@ class AsyncWaferClient:
 
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
-        return f"<AsyncWaferClient base_url={self.config.base_url!r} api_key={key}>"
+        return f"<{type(self).__name__} base_url={self.config.base_url!r} api_key={key}>"
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
@@ -294,7 +312,7 @@ class AsyncWaferClient:
         prompt: str | Sequence[int] | Any,
         **options: Unpack[opts.CompletionOptions],
     ) -> AsyncStream[CompletionChunk, Completion]:
-        """As :meth:`completions`, streamed: ``async for`` the chunks; ``await final()``."""
+        """As :meth:`completions`, streamed: iterate the chunks; ``final()`` gives the answer."""
         spec = await self._spec(
             "stream_completions", model, prompt, options, chat=False, stream=True
         )

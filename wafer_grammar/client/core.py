@@ -14,7 +14,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.client import build, parse
+from wafer_grammar.client import parse
+from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
 from wafer_grammar.client.reasoning import split_think
@@ -24,6 +25,7 @@ from wafer_grammar.errors import BadRequest, ZDRUnsupported
 
 if TYPE_CHECKING:
     from wafer_grammar.grammar import Grammar
+    from wafer_grammar.tokenize.provider import TokenizerCache
     from wafer_grammar.tokenize.registry import ModelEntry
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
@@ -52,10 +54,10 @@ class RequestSpec:
 class ClientCore:
     """Configuration, caches and the wire format, shared by both clients (thread-safe)."""
 
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: ClientConfig, tokenizers: TokenizerCache) -> None:
         self.config = config
+        self.tokenizers = tokenizers
         self._cards: dict[str, ModelCard] | None = None
-        self._tokenizers: dict[str, Tokenizer] = {}
         self._lock = threading.Lock()
         self.base_headers = {
             "user-agent": USER_AGENT,
@@ -119,21 +121,11 @@ class ClientCore:
     # -- local knowledge ---------------------------------------------------------------
 
     def entry(self, model: str) -> ModelEntry | None:
-        from wafer_grammar.tokenize.registry import default_registry
-
-        return default_registry().get(model)
+        return self.tokenizers.entry(model)
 
     def tokenizer(self, model: str) -> Tokenizer:
-        """The model's tokenizer (loaded once per client, for text prompts)."""
-        with self._lock:
-            found = self._tokenizers.get(model)
-        if found is None:
-            from wafer_grammar.tokenize import load_tokenizer
-
-            found = load_tokenizer(model)
-            with self._lock:
-                self._tokenizers[model] = found
-        return found
+        """The model's tokenizer, from the cache the client was given (for text prompts)."""
+        return self.tokenizers.get(model)
 
     def _zdr(self, zdr: bool | None) -> bool:
         return self.config.zdr if zdr is None else zdr

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from wafer_grammar.client.build import SAMPLING_FIELDS, Sampling
 from wafer_grammar.client.config import Timeouts
+from wafer_grammar.client.request_body import SAMPLING_FIELDS, Sampling
 
 if TYPE_CHECKING:
     from wafer_grammar.grammar import Grammar

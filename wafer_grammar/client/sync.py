@@ -1,4 +1,7 @@
-"""The blocking client: :class:`WaferClient` (its twin is :mod:`wafer_grammar.client.aio`)."""
+"""GENERATED from :mod:`wafer_grammar.client.aio` by unasync; do not edit.
+
+Edit that file and run ``make sync-client``; a test fails when this one is stale.
+"""
 
 from __future__ import annotations
 
@@ -36,12 +39,14 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wafer_grammar.decoding.cost import Cost
+    from wafer_grammar.tokenize.provider import TokenizerCache
 
 
 class Stream(Generic[ChunkT, ResultT]):
-    """A streamed answer: iterate it for chunks; :meth:`final` gives the whole answer.
+    """A streamed answer: iterate it for its chunks; ``final()`` gives the whole answer.
 
-    Close it (or use ``with``) when not iterating to the end, to free the connection.
+    Close it (or use it as a context manager) when not iterating to the end, to free
+    the connection.
     ``usage`` is set once the last chunk has arrived.
     """
 
@@ -70,9 +75,9 @@ class Stream(Generic[ChunkT, ResultT]):
         return self
 
     def __next__(self) -> ChunkT:
-        return next(self._chunks)
+        return self._chunks.__next__()
 
-    def _iterate(self) -> Generator[ChunkT, None, None]:
+    def _iterate(self) -> Generator[ChunkT, None]:
         decoder = SSEDecoder()
         try:
             for raw in self._response.iter_bytes():
@@ -110,9 +115,10 @@ class Stream(Generic[ChunkT, ResultT]):
 
 
 class WaferClient:
-    """A blocking client for Wafer's OpenAI-compatible API (or the embedded local server).
+    """A client for Wafer's OpenAI-compatible API (or the embedded local server).
 
-    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``
+    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``;
+    the asyncio twin is used the same way with ``async with`` and ``await``.
 
     Parameters:
         base_url: API root (default ``$WAFER_BASE_URL``, else ``https://pass.wafer.ai/v1``).
@@ -123,8 +129,12 @@ class WaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
-        transport: an ``httpx.BaseTransport`` (the seam for tests, proxies, recording).
+        transport: an httpx transport (``httpx.BaseTransport``, or
+            ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
+            tests, proxies, recording.
         config: a whole :class:`ClientConfig` instead of the keywords above.
+        tokenizers: where text prompts' tokenizers come from (default: the process's
+            shared :class:`~wafer_grammar.tokenize.provider.TokenizerCache`).
     """
 
     def __init__(
@@ -140,6 +150,7 @@ class WaferClient:
         tokenize_text: bool = True,
         transport: httpx.BaseTransport | None = None,
         config: ClientConfig | None = None,
+        tokenizers: TokenizerCache | None = None,
     ) -> None:
         self.config = config or resolve_config(
             base_url=base_url,
@@ -151,7 +162,11 @@ class WaferClient:
             zdr=zdr,
             tokenize_text=tokenize_text,
         )
-        self._core = ClientCore(self.config)
+        if tokenizers is None:
+            from wafer_grammar.tokenize.provider import shared_tokenizers
+
+            tokenizers = shared_tokenizers()
+        self._core = ClientCore(self.config, tokenizers)
         self._http = httpx.Client(
             transport=transport,
             limits=httpx_limits(self.config.limits),
@@ -160,7 +175,7 @@ class WaferClient:
 
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
-        return f"<WaferClient base_url={self.config.base_url!r} api_key={key}>"
+        return f"<{type(self).__name__} base_url={self.config.base_url!r} api_key={key}>"
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -294,7 +309,7 @@ class WaferClient:
         prompt: str | Sequence[int] | Any,
         **options: Unpack[opts.CompletionOptions],
     ) -> Stream[CompletionChunk, Completion]:
-        """As :meth:`completions`, streamed: iterate the chunks; ``.final()`` folds them."""
+        """As :meth:`completions`, streamed: iterate the chunks; ``final()`` gives the answer."""
         spec = self._spec("stream_completions", model, prompt, options, chat=False, stream=True)
         response = self._send(spec)
         assembler = self._core.assembler(spec, response.headers)

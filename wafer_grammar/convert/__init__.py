@@ -11,10 +11,10 @@ classmethods ``choice``, ``from_regex``, ``from_json_schema`` and
 from __future__ import annotations
 
 from wafer_grammar.convert.choice import choice_ast
-from wafer_grammar.convert.coverage import Coverage, CoverageEntry
 from wafer_grammar.convert.json_schema import json_schema_ast
 from wafer_grammar.convert.pydantic import model_schema
 from wafer_grammar.convert.regex import regex_ast
+from wafer_grammar.convert.schema_coverage import Coverage, CoverageEntry
 
 __all__ = [
     "Coverage",

@@ -21,8 +21,8 @@ from typing import Any
 
 from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local.app import App, error_answer
-from wafer_grammar.local.config import EngineConfig
 from wafer_grammar.local.engine import Engine, Generation
+from wafer_grammar.local.engine_config import EngineConfig
 from wafer_grammar.local.faults import Fault, FaultPlan, RequestRecord
 from wafer_grammar.local.protocol import Request, parse_json
 from wafer_grammar.local.responses import Shaper, error_body
@@ -130,6 +130,11 @@ class _Handler(BaseHTTPRequestHandler):
         self._status = 0
         fault: Fault | None = None
         path = self.path.split("?", 1)[0]
+        # The log's readers wait for the requests in flight; a control request (which
+        # reads the log) must not wait for itself.
+        tracked = not path.startswith(CONTROL_PREFIX)
+        if tracked:
+            self.server.faults.begin()
         try:
             # Read the body before anything can answer: a body left unread on a
             # kept-alive connection would be taken for the next request.
@@ -160,7 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(answer.status, answer.body)
         finally:
             self.server.faults.record(
-                RequestRecord(method, path, self._status, fault.kind if fault else None)
+                RequestRecord(method, path, self._status, fault.kind if fault else None),
+                began=tracked,
             )
 
     def _fault_status(self, fault: Fault) -> None:

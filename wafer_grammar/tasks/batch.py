@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.errors import RateLimited, WaferGrammarError
+from wafer_grammar.tasks.api_async import arun_steps
 from wafer_grammar.tasks.jsonl import Appender, Item, id_key, read_inputs, recover_output
 from wafer_grammar.tasks.progress import Progress, format_cost, make_progress
 
@@ -166,27 +167,28 @@ class _Gate:
 
 async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[str, Any]:
     if job.task == "classify":
-        from wafer_grammar.tasks.classification import aclassify
+        from wafer_grammar.tasks.classification import classification_steps
 
-        found = await aclassify(
-            item.text,
+        steps = classification_steps(
+            [item.text],
             job.labels,
             model=job.model,
-            client=client,
             instructions=job.instructions,
             orders=job.orders,
+            problems=(),  # checked once for the whole run (summary.label_warnings)
         )
+        (found,) = await arun_steps(steps, client)
         return found.to_dict()
-    from wafer_grammar.tasks.extraction import aextract
+    from wafer_grammar.tasks.extraction import extraction_steps
 
-    extraction = await aextract(
+    extraction_body = extraction_steps(
         item.text,
         job.schema,
         model=job.model,
-        client=client,
         instructions=job.instructions,
         max_tokens=job.max_tokens,
     )
+    extraction = await arun_steps(extraction_body, client)
     return extraction.to_dict()
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from wafer_grammar.errors import OutputMismatch, WaferGrammarError
 from wafer_grammar.grammar import Grammar
-from wafer_grammar.testing.coverage import Trace
+from wafer_grammar.testing.case_coverage import Trace
 
 if TYPE_CHECKING:
     from wafer_grammar.engines.xgrammar_oracle import XGrammarMatcher

@@ -6,8 +6,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from wafer_grammar.convert.coverage import Coverage
 from wafer_grammar.convert.json_schema.converter import SchemaConverter
+from wafer_grammar.convert.schema_coverage import Coverage
 from wafer_grammar.ebnf.syntax import GrammarAST, Rule
 from wafer_grammar.errors import UnsupportedSchema
 

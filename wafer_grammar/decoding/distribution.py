@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wafer_grammar.client.types import TokenLogprob
-from wafer_grammar.decoding.validate import Answer, choice_of
+from wafer_grammar.decoding.answer_check import Answer, choice_of
 from wafer_grammar.errors import InvalidLabels, LogprobsMissing
 from wafer_grammar.grammar import Grammar
 from wafer_grammar.label_set import validate_labels
