@@ -159,10 +159,8 @@ class Engine:
     def compile(self, grammar: str | Grammar) -> Any:
         """The compiled grammar (cached by its exact EBNF text).
 
-        Raises
-        ------
-        GrammarError
-            Invalid grammar; ``.diagnostics`` carry line and column.
+        Raises:
+            GrammarError: Invalid grammar; ``.diagnostics`` carry line and column.
         """
         text = grammar if isinstance(grammar, str) else grammar.source or grammar.to_ebnf()
         return self.grammars.get(text)
@@ -199,25 +197,16 @@ class Engine:
     ) -> Generation:
         """Queue a request; iterate the returned :class:`Generation` for its deltas.
 
-        Parameters
-        ----------
-        prompt:
-            Token ids, or text (tokenized with the model's tokenizer).
-        grammar:
-            EBNF text or a :class:`Grammar`; every choice is in its language.
-        params:
-            Sampling parameters (default: :class:`SamplingParams`'s defaults).
-        compiled:
-            An already compiled grammar (instead of ``grammar``).
+        Parameters:
+            prompt: Token ids, or text (tokenized with the model's tokenizer).
+            grammar: EBNF text or a :class:`Grammar`; every choice is in its language.
+            params: Sampling parameters (default: :class:`SamplingParams`'s defaults).
+            compiled: An already compiled grammar (instead of ``grammar``).
 
-        Raises
-        ------
-        InvalidRequest
-            Bad prompt ids, or the engine is shutting down (status 503).
-        GrammarError
-            The grammar is invalid.
-        ContextLengthExceeded
-            The prompt plus ``max_tokens`` does not fit the context.
+        Raises:
+            InvalidRequest: Bad prompt ids, or the engine is shutting down (status 503).
+            GrammarError: The grammar is invalid.
+            ContextLengthExceeded: The prompt plus ``max_tokens`` does not fit the context.
         """
         from wafer_grammar.local.generation import DecodeJob
 

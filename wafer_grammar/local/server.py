@@ -360,18 +360,12 @@ class LocalServer:
     ``with LocalServer(port=0) as server: ... server.base_url ...`` runs it in a
     background thread; :meth:`serve_forever` runs it in the calling one.
 
-    Parameters
-    ----------
-    engine:
-        The engine to serve (default: a new one from ``config``); started here.
-    host, port:
-        Where to listen; port 0 picks a free one (read :attr:`port`).
-    api_key:
-        When set, every request needs ``Authorization: Bearer <api_key>``.
-    faults:
-        A fault plan (default: an empty one, which injects nothing).
-    test_control:
-        Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
+    Parameters:
+        engine: The engine to serve (default: a new one from ``config``); started here.
+        host, port: Where to listen; port 0 picks a free one (read :attr:`port`).
+        api_key: When set, every request needs ``Authorization: Bearer <api_key>``.
+        faults: A fault plan (default: an empty one, which injects nothing).
+        test_control: Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
     """
 
     def __init__(

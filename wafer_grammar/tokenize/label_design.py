@@ -58,20 +58,14 @@ def language_of(grammar: Any, *, limit: int = LANGUAGE_LIMIT) -> list[str]:
 def max_tokens_for(grammar: Any, tokenizer: _Encoder, *, margin: int = DEFAULT_MARGIN) -> int:
     """``max_tokens`` for a finite language: the longest member's canonical tokens + margin.
 
-    Parameters
-    ----------
-    grammar:
-        A ``Grammar`` (uses its ``finite_language()``) or a sequence of label strings.
-    tokenizer:
-        The served model's tokenizer.
-    margin:
-        Extra tokens; the default (2) covers the end-of-sequence token the grammar
-        forces after a complete label and one non-canonical split.
+    Parameters:
+        grammar: A ``Grammar`` (uses its ``finite_language()``) or a sequence of label strings.
+        tokenizer: The served model's tokenizer.
+        margin: Extra tokens; the default (2) covers the end-of-sequence token the grammar
+            forces after a complete label and one non-canonical split.
 
-    Raises
-    ------
-    LanguageNotFinite
-        The grammar's language is infinite or too large to list.
+    Raises:
+        LanguageNotFinite: The grammar's language is infinite or too large to list.
     """
     if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0:
         raise ValueError(f"margin must be a non-negative integer, not {margin!r}")
