@@ -160,8 +160,9 @@ class LanguageNotFinite(WaferGrammarError, ValueError):
 
 def _caret(text: str, position: int) -> str:
     """``text`` on one line (escaped like ``repr``) with a caret under ``position``."""
-    shown = repr(text[:position])[1:-1]
-    return f"  {repr(text)[1:-1]}\n  {' ' * len(shown)}^"
+    from wafer_grammar.ebnf.diagnostics import caret_snippet  # the one caret renderer
+
+    return caret_snippet(repr(text)[1:-1], 1, len(repr(text[:position])[1:-1]) + 1)
 
 
 class RegexUnsupported(WaferGrammarError, ValueError):
