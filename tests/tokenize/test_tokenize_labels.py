@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from wafer_grammar.errors import InvalidLabels, LanguageNotFinite
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.tokenize import Tokenizer, check_labels, max_tokens_for
 
 
