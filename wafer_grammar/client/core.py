@@ -19,7 +19,13 @@ from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
 from wafer_grammar.client.reasoning import split_think
-from wafer_grammar.client.stream import ChatAssembler, CompletionAssembler
+from wafer_grammar.client.reasoning_fields import Reasoning
+from wafer_grammar.client.stream import (
+    ChatAssembler,
+    CompletionAssembler,
+    CompletionChatAssembler,
+    chat_of_completion,
+)
 from wafer_grammar.client.types import ChatCompletion, Completion, ModelCard
 from wafer_grammar.errors import BadRequest, ZDRUnsupported
 
@@ -114,9 +120,20 @@ class ClientCore:
             folded = [c for key, c in self._cards.items() if key.casefold() == model.casefold()]
             return folded[0] if len(folded) == 1 else None
 
-    def needs_cards(self, zdr: bool | None) -> bool:
-        """Whether the cards must be fetched before this call (the ZDR check needs them)."""
-        return self._zdr(zdr) and self.cards() is None
+    def needs_cards(self, options: Mapping[str, Any]) -> bool:
+        """Whether the cards must be fetched before this call: the ZDR check and the
+        reasoning check (a model whose card says it does not reason) read them."""
+        if self.cards() is not None:
+            return False
+        return self._zdr(options.get("zdr")) or _reasoning(options).enables()
+
+    def reasons(self, model: str) -> bool | None:
+        """Whether ``model`` can reason: its card's word, else the registry's, else None."""
+        card = self.card(model)
+        if card is not None:
+            return card.capabilities.reasoning
+        entry = self.entry(model)
+        return None if entry is None else entry.reasoning != "none"
 
     # -- local knowledge ---------------------------------------------------------------
 
@@ -169,6 +186,7 @@ class ClientCore:
         """
         zdr_on = self._zdr(zdr)
         self._check_zdr(model, zdr_on)
+        sampling.check()  # before the budget check reads max_tokens
         body: dict[str, Any] = {"model": model}
         ids = build.prompt_ids(prompt)
         if ids is None and self.config.tokenize_text:
@@ -202,21 +220,37 @@ class ClientCore:
         sampling: build.Sampling,
         stream: bool,
         grammar: Grammar | str | None = None,
-        thinking: bool | None = None,
+        thinking: bool | Mapping[str, Any] | None = None,
+        keep_thinking: bool | None = None,
         reasoning_effort: str | None = None,
         enable_thinking: bool | None = None,
         preserve_thinking: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
         response_format: Any = None,
         zdr: bool | None = None,
         timeout: Timeouts | float | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> RequestSpec:
-        """Check and build a ``/v1/chat/completions`` request (raises as :meth:`completion_spec`,
-        plus ThinkingUnsupported)."""
+        """Check and build a chat request (raises as :meth:`completion_spec`, plus
+        ThinkingUnsupported).
+
+        With a ``grammar`` the messages are rendered here with the model's own chat
+        template and sent to ``/v1/completions`` as token IDs with ``ebnf``: that is
+        the route Wafer documents for constrained decoding. The answer comes back in
+        chat's shape.
+        """
         zdr_on = self._zdr(zdr)
         self._check_zdr(model, zdr_on)
+        reasoning = Reasoning(
+            thinking=thinking,
+            keep_thinking=keep_thinking,
+            preserve_thinking=preserve_thinking,
+            enable_thinking=enable_thinking,
+            reasoning_effort=reasoning_effort,
+        )
+        reasoning_body = reasoning.fields(model, reasons=self.reasons(model))
         if (
             isinstance(messages, (str, bytes))
             or not isinstance(messages, Sequence)
@@ -227,31 +261,39 @@ class ClientCore:
             if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
                 raise BadRequest(f'messages[{i}] must be an object with a "role"', param="messages")
         entry = self.entry(model)
+        inline = entry is not None and entry.reasoning == "inline"
+        if grammar is not None:
+            return self._chat_through_completions(
+                model,
+                messages,
+                sampling=sampling,
+                stream=stream,
+                grammar=grammar,
+                thinking=reasoning.enables(),
+                conflicts={"tools": tools, "response_format": response_format},
+                zdr=zdr_on,
+                timeout=timeout,
+                extra_body=extra_body,
+                inline=inline,
+            )
         body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
         body.update(sampling.body(chat=True))
         build.warn_stripped(model, sampling)
-        kwargs = build.reasoning_kwargs(
-            model,
-            entry,
-            thinking=thinking,
-            enable_thinking=enable_thinking,
-            preserve_thinking=preserve_thinking,
-        )
-        if kwargs:
-            body["chat_template_kwargs"] = kwargs
-        if reasoning_effort is not None:
-            body["reasoning_effort"] = reasoning_effort
+        body.update(reasoning_body)
         if tools is not None:
             body["tools"] = [dict(t) for t in tools]
         if tool_choice is not None:
             body["tool_choice"] = tool_choice if isinstance(tool_choice, str) else dict(tool_choice)
+        if parallel_tool_calls is not None:
+            if not isinstance(parallel_tool_calls, bool):
+                raise BadRequest(
+                    f"parallel_tool_calls must be true or false, not {parallel_tool_calls!r}",
+                    param="parallel_tool_calls",
+                )
+            body["parallel_tool_calls"] = parallel_tool_calls
         response = build.response_format_body(response_format)
         if response is not None:
             body["response_format"] = response
-        ebnf = build.grammar_text(grammar)
-        if ebnf is not None:
-            body["ebnf"] = ebnf
-        inline = entry is not None and entry.reasoning == "inline"
         return self._finish(
             body,
             "/chat/completions",
@@ -263,6 +305,41 @@ class ClientCore:
             extra_body,
             inline=inline,
         )
+
+    def _chat_through_completions(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        sampling: build.Sampling,
+        stream: bool,
+        grammar: Grammar | str,
+        thinking: bool,
+        conflicts: Mapping[str, Any],
+        zdr: bool,
+        timeout: Timeouts | float | None,
+        extra_body: Mapping[str, Any] | None,
+        inline: bool,
+    ) -> RequestSpec:
+        for name, value in conflicts.items():
+            if value is not None:
+                raise BadRequest(
+                    f"{name} cannot be combined with grammar: a grammar-constrained chat is "
+                    "sent to /v1/completions, where the grammar alone shapes the answer",
+                    param=name,
+                )
+        prompt = self.tokenizer(model).encode_chat(messages, thinking=thinking)
+        spec = self.completion_spec(
+            model,
+            prompt.ids,
+            sampling=sampling,
+            stream=stream,
+            grammar=grammar,
+            zdr=zdr,
+            timeout=timeout,
+            extra_body=extra_body,
+        )
+        return replace(spec, kind="chat_via_completions", inline_reasoning=inline)
 
     def _finish(
         self,
@@ -302,10 +379,14 @@ class ClientCore:
         rid = request_id_of(headers)
         what = spec.path.lstrip("/")
         data = parse.loads(body, what=what, request_id=rid, status=status)
-        if spec.kind == "completion":
-            return parse.shaped(
+        if spec.kind in ("completion", "chat_via_completions"):
+            completion = parse.shaped(
                 lambda d: parse.completion(d, rid), data, what=what, request_id=rid, status=status
             )
+            if spec.kind == "completion":
+                return completion
+            chat = chat_of_completion(completion)
+            return split_inline(chat) if spec.inline_reasoning else chat
         chat = parse.shaped(
             lambda d: parse.chat_completion(d, rid), data, what=what, request_id=rid, status=status
         )
@@ -317,9 +398,8 @@ class ClientCore:
         rid = request_id_of(headers)
         if spec.kind == "completion":
             return CompletionAssembler(secret=self.secret, request_id=rid)
-        return ChatAssembler(
-            secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning
-        )
+        assembler = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler
+        return assembler(secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning)
 
 
 def split_inline(chat: ChatCompletion) -> ChatCompletion:
@@ -336,3 +416,11 @@ def split_inline(chat: ChatCompletion) -> ChatCompletion:
 
 def _timeouts(value: Timeouts | float | None) -> Timeouts | None:
     return None if value is None else Timeouts.of(value)
+
+
+def _reasoning(options: Mapping[str, Any]) -> Reasoning:
+    """The reasoning keywords among a call's options."""
+    names = ("thinking", "keep_thinking", "preserve_thinking", "enable_thinking")
+    given = {k: options[k] for k in names if options.get(k) is not None}
+    effort = options.get("reasoning_effort")
+    return Reasoning(**given, reasoning_effort=effort if isinstance(effort, str) else None)

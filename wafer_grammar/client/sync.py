@@ -271,7 +271,7 @@ class WaferClient:
         sampling, rest = opts.split(
             method, options, opts.CHAT_KEYS if chat else opts.COMPLETION_KEYS
         )
-        if self._core.needs_cards(rest.get("zdr")):
+        if self._core.needs_cards(rest):
             self.models()
         if chat:
             return self._core.chat_spec(model, payload, sampling=sampling, stream=stream, **rest)
