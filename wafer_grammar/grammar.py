@@ -197,6 +197,16 @@ class Grammar:
         """Canonical text: the same grammar always gives the same bytes."""
         return render_ebnf(self.ast)
 
+    def to_gbnf(self) -> str:
+        """The grammar in GBNF, llama.cpp's dialect (``Regex`` and ``Substring`` expanded).
+
+        Raises:
+            GBNFUnsupported: lookahead, rule options or other macros, each placed.
+        """
+        from wafer_grammar.ebnf.to_gbnf import render_gbnf
+
+        return render_gbnf(self.ast, source=self.source)
+
     def __str__(self) -> str:
         return self.to_ebnf()
 

@@ -17,6 +17,7 @@ import httpx
 from wafer_grammar.client import options as opts
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
+from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import Assembler, ChunkT, ResultT
@@ -104,7 +105,7 @@ class AsyncStream(Generic[ChunkT, ResultT]):
         """Read the rest of the stream; the whole answer, as the non-streamed call gives it."""
         async for _ in self:
             pass
-        return self._assembler.result()
+        return self._client._core.checked(self._spec, self._assembler.result())
 
     async def aclose(self) -> None:
         await self._chunks.aclose()
@@ -132,6 +133,9 @@ class AsyncWaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
+        server: the server's profile: ``"wafer"`` (default), ``"sglang"``, ``"vllm"``,
+            ``"llamacpp"`` (each takes the grammar in its own field), or ``"auto"``
+            (``/v1/models`` says); see :mod:`wafer_grammar.client.profiles`.
         transport: an httpx transport (``httpx.BaseTransport``, or
             ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
             tests, proxies, recording.
@@ -151,6 +155,7 @@ class AsyncWaferClient:
         headers: Mapping[str, str] | None = None,
         zdr: bool = False,
         tokenize_text: bool = True,
+        server: str = "wafer",
         transport: httpx.AsyncBaseTransport | None = None,
         config: ClientConfig | None = None,
         tokenizers: TokenizerCache | None = None,
@@ -164,6 +169,7 @@ class AsyncWaferClient:
             headers=headers,
             zdr=zdr,
             tokenize_text=tokenize_text,
+            server=server,
         )
         if tokenizers is None:
             from wafer_grammar.tokenize.provider import shared_tokenizers
@@ -175,6 +181,11 @@ class AsyncWaferClient:
             limits=httpx_limits(self.config.limits),
             timeout=httpx_timeout(self.config.timeouts),
         )
+
+    @property
+    def profile(self) -> ServerProfile:
+        """The server profile requests are shaped for."""
+        return self._core.profile
 
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"

@@ -11,13 +11,14 @@ import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from wafer_grammar.client import parse
 from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
+from wafer_grammar.client.profiles import PROFILES, ServerProfile, detect, profile_named
 from wafer_grammar.client.reasoning import split_think
 from wafer_grammar.client.reasoning_fields import Reasoning
 from wafer_grammar.client.stream import (
@@ -27,13 +28,21 @@ from wafer_grammar.client.stream import (
     chat_of_completion,
 )
 from wafer_grammar.client.types import ChatCompletion, Completion, ModelCard
-from wafer_grammar.errors import BadRequest, ZDRUnsupported
+from wafer_grammar.errors import (
+    BadRequest,
+    GrammarIgnored,
+    OutputMismatch,
+    TextUnjudgeable,
+    ZDRUnsupported,
+)
 
 if TYPE_CHECKING:
     from wafer_grammar.grammar import Grammar
     from wafer_grammar.tokenize.provider import TokenizerCache
     from wafer_grammar.tokenize.registry import ModelEntry
     from wafer_grammar.tokenize.tokenizer import Tokenizer
+
+AnswerT = TypeVar("AnswerT", bound="Completion | ChatCompletion")
 
 logger = logging.getLogger("wafer_grammar.client")
 logger.addHandler(logging.NullHandler())
@@ -55,6 +64,10 @@ class RequestSpec:
     """What the answer is: ``models``, ``completion`` or ``chat``."""
     model: str | None = None
     inline_reasoning: bool = False
+    grammar: Grammar | str | None = field(default=None, compare=False, repr=False)
+    """The grammar the request carries: answers are checked against it."""
+    user_stops: bool = False
+    """The request sets ``stop``: a choice may end on a stop string, mid-member."""
 
 
 class ClientCore:
@@ -64,6 +77,9 @@ class ClientCore:
         self.config = config
         self.tokenizers = tokenizers
         self._cards: dict[str, ModelCard] | None = None
+        self._profile: ServerProfile | None = (
+            None if config.server == "auto" else profile_named(config.server)
+        )
         self._lock = threading.Lock()
         self.base_headers = {
             "user-agent": USER_AGENT,
@@ -108,7 +124,14 @@ class ClientCore:
         )
         with self._lock:
             self._cards = {card.id: card for card in cards}
+            if self._profile is None:
+                self._profile = detect(data, headers) or PROFILES["wafer"]
         return cards
+
+    @property
+    def profile(self) -> ServerProfile:
+        """The server's profile (``auto``: Wafer's until ``/v1/models`` says otherwise)."""
+        return self._profile or PROFILES["wafer"]
 
     def card(self, model: str) -> ModelCard | None:
         """The cached card of ``model`` (exact ID, then case-insensitive)."""
@@ -125,6 +148,8 @@ class ClientCore:
         reasoning check (a model whose card says it does not reason) read them."""
         if self.cards() is not None:
             return False
+        if self._profile is None:
+            return True  # server="auto": the cards say which server this is
         return self._zdr(options.get("zdr")) or _reasoning(options).enables()
 
     def reasons(self, model: str) -> bool | None:
@@ -145,7 +170,9 @@ class ClientCore:
         return self.tokenizers.get(model)
 
     def _zdr(self, zdr: bool | None) -> bool:
-        return self.config.zdr if zdr is None else zdr
+        # A self-hosted server retains nothing for a third party: ZDR is moot there,
+        # and its cards carry no zdr_supported to check.
+        return self.profile.zdr and (self.config.zdr if zdr is None else zdr)
 
     def _check_zdr(self, model: str, zdr: bool) -> None:
         if not zdr:
@@ -197,10 +224,8 @@ class ClientCore:
             self._check_budget(model, len(ids), sampling.max_tokens)
         body.update(sampling.body(chat=False))
         build.warn_stripped(model, sampling)
-        ebnf = build.grammar_text(grammar)
-        if ebnf is not None:
-            body["ebnf"] = ebnf
-        return self._finish(
+        body.update(self._grammar_fields(grammar))
+        spec = self._finish(
             body,
             "/completions",
             "completion",
@@ -211,6 +236,13 @@ class ClientCore:
             extra_body,
             inline=False,
         )
+        return replace(spec, grammar=grammar)
+
+    def _grammar_fields(self, grammar: Grammar | str | None) -> dict[str, Any]:
+        text = build.grammar_text(grammar)  # checks it is a Grammar or non-empty text
+        if grammar is None or text is None:
+            return {}
+        return self.profile.grammar_body(grammar)
 
     def chat_spec(
         self,
@@ -262,7 +294,7 @@ class ClientCore:
                 raise BadRequest(f'messages[{i}] must be an object with a "role"', param="messages")
         entry = self.entry(model)
         inline = entry is not None and entry.reasoning == "inline"
-        if grammar is not None:
+        if grammar is not None and not self.profile.chat_grammar:
             return self._chat_through_completions(
                 model,
                 messages,
@@ -294,7 +326,8 @@ class ClientCore:
         response = build.response_format_body(response_format)
         if response is not None:
             body["response_format"] = response
-        return self._finish(
+        body.update(self._grammar_fields(grammar))
+        spec = self._finish(
             body,
             "/chat/completions",
             "chat",
@@ -305,6 +338,7 @@ class ClientCore:
             extra_body,
             inline=inline,
         )
+        return replace(spec, grammar=grammar)
 
     def _chat_through_completions(
         self,
@@ -363,6 +397,7 @@ class ClientCore:
             "POST",
             path,
             json.dumps(body, separators=(",", ":")).encode(),
+            user_stops="stop" in body,
             stream=stream,
             zdr=zdr,
             timeouts=_timeouts(timeout),
@@ -384,13 +419,46 @@ class ClientCore:
                 lambda d: parse.completion(d, rid), data, what=what, request_id=rid, status=status
             )
             if spec.kind == "completion":
-                return completion
+                return self.checked(spec, completion)
             chat = chat_of_completion(completion)
-            return split_inline(chat) if spec.inline_reasoning else chat
-        chat = parse.shaped(
-            lambda d: parse.chat_completion(d, rid), data, what=what, request_id=rid, status=status
-        )
-        return split_inline(chat) if spec.inline_reasoning else chat
+        else:
+            chat = parse.shaped(
+                lambda d: parse.chat_completion(d, rid),
+                data,
+                what=what,
+                request_id=rid,
+                status=status,
+            )
+        return self.checked(spec, split_inline(chat) if spec.inline_reasoning else chat)
+
+    def checked(self, spec: RequestSpec, answer: AnswerT) -> AnswerT:
+        """``answer``, once each choice that ended on its own is inside the request's grammar.
+
+        Raises:
+            GrammarIgnored: a choice ended with ``finish_reason: "stop"`` outside the
+                grammar: the server took the grammar field but did not apply it.
+        """
+        if spec.grammar is None or spec.user_stops:
+            return answer  # a user's stop sequence may cut a member short
+        from wafer_grammar.grammar import Grammar
+
+        grammar = spec.grammar
+        if isinstance(grammar, str):
+            grammar = Grammar.from_ebnf(grammar)
+        for choice in answer.choices:
+            if choice.finish_reason != "stop":
+                continue
+            text = choice.text
+            try:
+                if grammar.accepts(text):
+                    continue
+                grammar.parse(text)  # raises the mismatch: where, and what was expected
+            except TextUnjudgeable:
+                return answer  # token-level macros: no text check exists
+            except OutputMismatch as exc:
+                where = self.profile
+                raise GrammarIgnored(exc, server=where.name, field=where.grammar_field) from None
+        return answer
 
     def assembler(
         self, spec: RequestSpec, headers: Mapping[str, str]

@@ -14,6 +14,7 @@ import httpx
 from wafer_grammar.client import options as opts
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
+from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import Assembler, ChunkT, ResultT
@@ -101,7 +102,7 @@ class Stream(Generic[ChunkT, ResultT]):
         """Read the rest of the stream; the whole answer, as the non-streamed call gives it."""
         for _ in self:
             pass
-        return self._assembler.result()
+        return self._client._core.checked(self._spec, self._assembler.result())
 
     def close(self) -> None:
         self._chunks.close()
@@ -129,6 +130,9 @@ class WaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
+        server: the server's profile: ``"wafer"`` (default), ``"sglang"``, ``"vllm"``,
+            ``"llamacpp"`` (each takes the grammar in its own field), or ``"auto"``
+            (``/v1/models`` says); see :mod:`wafer_grammar.client.profiles`.
         transport: an httpx transport (``httpx.BaseTransport``, or
             ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
             tests, proxies, recording.
@@ -148,6 +152,7 @@ class WaferClient:
         headers: Mapping[str, str] | None = None,
         zdr: bool = False,
         tokenize_text: bool = True,
+        server: str = "wafer",
         transport: httpx.BaseTransport | None = None,
         config: ClientConfig | None = None,
         tokenizers: TokenizerCache | None = None,
@@ -161,6 +166,7 @@ class WaferClient:
             headers=headers,
             zdr=zdr,
             tokenize_text=tokenize_text,
+            server=server,
         )
         if tokenizers is None:
             from wafer_grammar.tokenize.provider import shared_tokenizers
@@ -172,6 +178,11 @@ class WaferClient:
             limits=httpx_limits(self.config.limits),
             timeout=httpx_timeout(self.config.timeouts),
         )
+
+    @property
+    def profile(self) -> ServerProfile:
+        """The server profile requests are shaped for."""
+        return self._core.profile
 
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
