@@ -35,9 +35,11 @@ REPLACEMENTS = {
     "aclose": "close",
     "asyncio": "time",  # only asyncio.sleep is used: time.sleep
     "arun_steps": "run_steps",
+    "amap_limited": "map_limited",
     "aclassify": "classify",
     "aextract_full": "extract_full",
     "aextract": "extract",
+    "alabel_distribution": "label_distribution",
     "open_async_client": "open_client",
     "api_async": "api_sync",
 }

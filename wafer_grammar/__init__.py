@@ -50,6 +50,7 @@ from wafer_grammar.errors import (
     TokenizerError,
     TokenizerNotFound,
     TruncatedOutput,
+    UnmaskedLogprobs,
     UnsupportedSchema,
     WaferGrammarError,
     ZDRUnsupported,
@@ -64,6 +65,7 @@ from wafer_grammar.tasks import (
     WaferGrammarWarning,
     classify,
     extract,
+    label_distribution,
     run_batch,
 )
 from wafer_grammar.tokenize import (
@@ -174,6 +176,7 @@ __all__ = [
     "TokenizerError",
     "TokenizerNotFound",
     "TruncatedOutput",
+    "UnmaskedLogprobs",
     "UnsupportedSchema",
     "Usage",
     "WaferClient",
@@ -187,6 +190,7 @@ __all__ = [
     "decode",
     "default_registry",
     "extract",
+    "label_distribution",
     "label_probabilities",
     "load_tokenizer",
     "max_tokens_for",

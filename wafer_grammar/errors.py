@@ -43,7 +43,8 @@
           ├── OutputNotJSON                 .offset: a JSON grammar's text does not parse
           ├── SchemaViolation               .errors: JSON that breaks the JSON Schema
           ├── ModelValidationFailed         .errors: JSON the pydantic model refuses
-          └── LogprobsMissing               label probabilities without logprobs
+          ├── LogprobsMissing               label probabilities without logprobs
+          └── UnmaskedLogprobs              a masking server's logprobs put mass outside the labels
 
 Foreign errors (lark, httpx, tokenizers, XGrammar) are translated at the boundary
 with ``raise ... from exc``; users only ever catch these.
@@ -535,3 +536,12 @@ class BatchFileError(WaferGrammarError, ValueError):
 
     def __reduce__(self) -> Any:
         return (_restore, (type(self), self.args, self.__dict__))
+
+
+class UnmaskedLogprobs(DecodeError):
+    """Logprobs that should be grammar-masked put probability on tokens the grammar forbids."""
+
+    layer = "logprobs"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, text="")

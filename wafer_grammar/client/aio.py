@@ -183,6 +183,11 @@ class AsyncWaferClient:
         )
 
     @property
+    def tokenizers(self) -> TokenizerCache:
+        """Where this client's tokenizers come from (text prompts, chat grammars)."""
+        return self._core.tokenizers
+
+    @property
     def profile(self) -> ServerProfile:
         """The server profile requests are shaped for."""
         return self._core.profile

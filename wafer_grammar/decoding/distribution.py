@@ -42,6 +42,8 @@ class LabelDistribution:
     """How many generated tokens had more than one label still possible."""
     method: str
     """One sentence saying how the numbers were obtained."""
+    requests: int = 1
+    """How many requests it took (the exact trie walk makes one per branching node)."""
 
     def __getitem__(self, label: str) -> float:
         return self.probabilities[label]

@@ -6,8 +6,8 @@
 light: clients, tokenizers and the engine load when a task runs.
 """
 
-from wafer_grammar.tasks.api_async import aclassify, aextract, aextract_full
-from wafer_grammar.tasks.api_sync import classify, extract, extract_full
+from wafer_grammar.tasks.api_async import aclassify, aextract, aextract_full, alabel_distribution
+from wafer_grammar.tasks.api_sync import classify, extract, extract_full, label_distribution
 from wafer_grammar.tasks.backend import Backend, open_async_client, open_client
 from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, run_batch
 from wafer_grammar.tasks.classification import Classification
@@ -26,9 +26,11 @@ __all__ = [
     "aclassify",
     "aextract",
     "aextract_full",
+    "alabel_distribution",
     "classify",
     "extract",
     "extract_full",
+    "label_distribution",
     "open_async_client",
     "open_client",
     "run_batch",

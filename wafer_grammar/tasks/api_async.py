@@ -12,10 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from wafer_grammar.decoding.distribution import LabelDistribution
 from wafer_grammar.errors import PricingUnavailable
 from wafer_grammar.tasks.classification import Classification, classification_steps
+from wafer_grammar.tasks.concurrency import amap_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
-from wafer_grammar.tasks.steps import Complete, Steps
+from wafer_grammar.tasks.label_trie import label_distribution_steps
+from wafer_grammar.tasks.steps import Complete, Many, Steps
 
 if TYPE_CHECKING:
     from wafer_grammar.client import AsyncWaferClient
@@ -33,6 +36,12 @@ async def arun_steps(steps: Steps[T], client: AsyncWaferClient) -> T:
             return done.value  # type: ignore[no-any-return]
         if isinstance(step, Complete):
             result = await client.completions(step.model, step.prompt, **step.options)
+        elif isinstance(step, Many):
+
+            async def run_one(body: Steps[Any]) -> Any:
+                return await arun_steps(body, client)
+
+            result = await amap_limited(run_one, step.bodies, step.limit)
         else:
             try:
                 result = await client.cost(step.answer)
@@ -51,6 +60,7 @@ async def aclassify(  # type: ignore[overload-overlap]
     instructions: str | None = ...,
     orders: int = ...,
     base_url: str | None = ...,
+    concurrency: int = ...,
 ) -> Classification: ...
 @overload
 async def aclassify(
@@ -62,6 +72,7 @@ async def aclassify(
     instructions: str | None = ...,
     orders: int = ...,
     base_url: str | None = ...,
+    concurrency: int = ...,
 ) -> list[Classification]: ...
 async def aclassify(
     text_or_texts: str | Sequence[str],
@@ -72,6 +83,7 @@ async def aclassify(
     instructions: str | None = None,
     orders: int = 1,
     base_url: str | None = None,
+    concurrency: int = 1,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -87,6 +99,8 @@ async def aclassify(
             more than one, probabilities are averaged and ``position_spread`` says
             how much the order moved them.
         base_url: a compatible server to use when ``client`` is None.
+        concurrency: texts in flight at once (results keep the input order, and
+            equal the sequential ones).
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -101,7 +115,12 @@ async def aclassify(
     """
     texts = [text_or_texts] if isinstance(text_or_texts, str) else list(text_or_texts)
     steps = classification_steps(
-        texts, labels, model=model, instructions=instructions, orders=orders
+        texts,
+        labels,
+        model=model,
+        instructions=instructions,
+        orders=orders,
+        concurrency=concurrency,
     )
     if client is None:
         from wafer_grammar.tasks.backend import open_async_client
@@ -111,6 +130,45 @@ async def aclassify(
     else:
         results = await arun_steps(steps, client)
     return results[0] if isinstance(text_or_texts, str) else results
+
+
+async def alabel_distribution(
+    client: AsyncWaferClient,
+    model: str,
+    prompt: Sequence[int] | Any,
+    labels: Sequence[str],
+    *,
+    method: str = "exact",
+    top_logprobs: int = 20,
+) -> LabelDistribution:
+    """The probability of each label as the model's next answer after ``prompt``.
+
+    Parameters:
+        client: the client to send with (its profile says whether the server's
+            logprobs are grammar-masked).
+        model: the model ID.
+        prompt: token IDs, or a ``Prompt`` (``.ids``), ending where the label begins.
+        labels: the choice set.
+        method: ``"exact"`` walks the label trie, one ``max_tokens=1`` request per
+            branching node, all of a depth at once (see
+            :mod:`wafer_grammar.tasks.label_trie`); ``"first-token"`` is one request,
+            exact only when the labels' first tokens differ (``method`` says which).
+        top_logprobs: alternatives asked per step (20 is the OpenAI ceiling).
+
+    Raises:
+        InvalidLabels, LogprobsMissing, UnmaskedLogprobs, APIError.
+    """
+    ids = list(getattr(prompt, "ids", prompt))
+    steps = label_distribution_steps(
+        model,
+        ids,
+        labels,
+        tokenizer=client.tokenizers.get(model),
+        method=method,
+        top_logprobs=top_logprobs,
+        masked=client.profile.masks_logprobs,
+    )
+    return await arun_steps(steps, client)
 
 
 async def aextract_full(

@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
+from wafer_grammar.decoding.distribution import LabelDistribution
 from wafer_grammar.errors import PricingUnavailable
 from wafer_grammar.tasks.classification import Classification, classification_steps
+from wafer_grammar.tasks.concurrency import map_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
-from wafer_grammar.tasks.steps import Complete, Steps
+from wafer_grammar.tasks.label_trie import label_distribution_steps
+from wafer_grammar.tasks.steps import Complete, Many, Steps
 
 if TYPE_CHECKING:
     from wafer_grammar.client import WaferClient
@@ -29,6 +32,12 @@ def run_steps(steps: Steps[T], client: WaferClient) -> T:
             return done.value  # type: ignore[no-any-return]
         if isinstance(step, Complete):
             result = client.completions(step.model, step.prompt, **step.options)
+        elif isinstance(step, Many):
+
+            def run_one(body: Steps[Any]) -> Any:
+                return run_steps(body, client)
+
+            result = map_limited(run_one, step.bodies, step.limit)
         else:
             try:
                 result = client.cost(step.answer)
@@ -47,6 +56,7 @@ def classify(  # type: ignore[overload-overlap]
     instructions: str | None = ...,
     orders: int = ...,
     base_url: str | None = ...,
+    concurrency: int = ...,
 ) -> Classification: ...
 @overload
 def classify(
@@ -58,6 +68,7 @@ def classify(
     instructions: str | None = ...,
     orders: int = ...,
     base_url: str | None = ...,
+    concurrency: int = ...,
 ) -> list[Classification]: ...
 def classify(
     text_or_texts: str | Sequence[str],
@@ -68,6 +79,7 @@ def classify(
     instructions: str | None = None,
     orders: int = 1,
     base_url: str | None = None,
+    concurrency: int = 1,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -83,6 +95,8 @@ def classify(
             more than one, probabilities are averaged and ``position_spread`` says
             how much the order moved them.
         base_url: a compatible server to use when ``client`` is None.
+        concurrency: texts in flight at once (results keep the input order, and
+            equal the sequential ones).
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -97,7 +111,12 @@ def classify(
     """
     texts = [text_or_texts] if isinstance(text_or_texts, str) else list(text_or_texts)
     steps = classification_steps(
-        texts, labels, model=model, instructions=instructions, orders=orders
+        texts,
+        labels,
+        model=model,
+        instructions=instructions,
+        orders=orders,
+        concurrency=concurrency,
     )
     if client is None:
         from wafer_grammar.tasks.backend import open_client
@@ -107,6 +126,45 @@ def classify(
     else:
         results = run_steps(steps, client)
     return results[0] if isinstance(text_or_texts, str) else results
+
+
+def label_distribution(
+    client: WaferClient,
+    model: str,
+    prompt: Sequence[int] | Any,
+    labels: Sequence[str],
+    *,
+    method: str = "exact",
+    top_logprobs: int = 20,
+) -> LabelDistribution:
+    """The probability of each label as the model's next answer after ``prompt``.
+
+    Parameters:
+        client: the client to send with (its profile says whether the server's
+            logprobs are grammar-masked).
+        model: the model ID.
+        prompt: token IDs, or a ``Prompt`` (``.ids``), ending where the label begins.
+        labels: the choice set.
+        method: ``"exact"`` walks the label trie, one ``max_tokens=1`` request per
+            branching node, all of a depth at once (see
+            :mod:`wafer_grammar.tasks.label_trie`); ``"first-token"`` is one request,
+            exact only when the labels' first tokens differ (``method`` says which).
+        top_logprobs: alternatives asked per step (20 is the OpenAI ceiling).
+
+    Raises:
+        InvalidLabels, LogprobsMissing, UnmaskedLogprobs, APIError.
+    """
+    ids = list(getattr(prompt, "ids", prompt))
+    steps = label_distribution_steps(
+        model,
+        ids,
+        labels,
+        tokenizer=client.tokenizers.get(model),
+        method=method,
+        top_logprobs=top_logprobs,
+        masked=client.profile.masks_logprobs,
+    )
+    return run_steps(steps, client)
 
 
 def extract_full(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from wafer_grammar.grammar import Grammar
 from wafer_grammar.label_set import prefix_pairs
 from wafer_grammar.tasks.design import design_warnings
-from wafer_grammar.tasks.steps import Steps, complete_all, price_all
+from wafer_grammar.tasks.steps import Many, Steps, complete_all, price_all
 
 if TYPE_CHECKING:
     from wafer_grammar.client.types import Completion, Usage
@@ -116,24 +116,47 @@ def label_orders(labels: Sequence[str], orders: int) -> list[list[str]]:
     return [list(labels[i * step :]) + list(labels[: i * step]) for i in range(orders)]
 
 
-def plan(
-    text: str,
+@dataclass(frozen=True)
+class RunPlan:
+    """What every text of one run shares, built once: the labels, grammar, options, tokenizer."""
+
+    labels: tuple[str, ...]
+    grammar: Grammar
+    tokenizer: Tokenizer
+    options: dict[str, Any]
+    instructions: str | None = None
+    orders: int = 1
+
+    def for_text(self, text: str) -> Plan:
+        """The prompts for one text (pure: nothing is sent)."""
+        if not isinstance(text, str):
+            raise TypeError(f"the text to classify must be a str, not {type(text).__name__}")
+        prompts = tuple(
+            self.tokenizer.encode_chat(
+                messages_for(text, order, self.instructions), thinking=False
+            ).ids
+            for order in label_orders(list(self.labels), self.orders)
+        )
+        return Plan(prompts, self.grammar, self.options)
+
+
+def run_plan(
     labels: Sequence[str],
     tokenizer: Tokenizer,
     *,
     instructions: str | None = None,
     orders: int = 1,
-) -> Plan:
-    """The prompts and options for one text (pure: nothing is sent)."""
+) -> RunPlan:
+    """The per-run part of classification: labels checked, grammar built, budget sized.
+
+    Raises:
+        InvalidLabels: empty or duplicate labels. ValueError: a bad ``orders``.
+    """
     from wafer_grammar.tokenize import max_tokens_for
 
-    if not isinstance(text, str):
-        raise TypeError(f"the text to classify must be a str, not {type(text).__name__}")
     grammar = Grammar.choice(labels)
-    prompts = tuple(
-        tokenizer.encode_chat(messages_for(text, order, instructions), thinking=False).ids
-        for order in label_orders(list(labels), orders)
-    )
+    names = grammar.labels or ()
+    label_orders(list(names), orders)  # checks orders before any text is seen
     options: dict[str, Any] = {
         "grammar": grammar,
         # Twice the canonical budget: under the grammar mask a model may spell a label in
@@ -142,9 +165,21 @@ def plan(
         "max_tokens": 2 * max_tokens_for(grammar, tokenizer),
         "temperature": 0,
         "logprobs": True,
-        "top_logprobs": min(MAX_TOP_LOGPROBS, max(5, len(labels))),
+        "top_logprobs": min(MAX_TOP_LOGPROBS, max(5, len(names))),
     }
-    return Plan(prompts, grammar, options)
+    return RunPlan(names, grammar, tokenizer, options, instructions, orders)
+
+
+def plan(
+    text: str,
+    labels: Sequence[str],
+    tokenizer: Tokenizer,
+    *,
+    instructions: str | None = None,
+    orders: int = 1,
+) -> Plan:
+    """The prompts and options for one text (a run of one; pure: nothing is sent)."""
+    return run_plan(labels, tokenizer, instructions=instructions, orders=orders).for_text(text)
 
 
 def read(
@@ -226,20 +261,34 @@ def classification_steps(
     instructions: str | None,
     orders: int,
     problems: Sequence[str] | None = None,
+    concurrency: int = 1,
 ) -> Steps[list[Classification]]:
     """The classification of each text, in order, as steps (see :mod:`wafer_grammar.tasks.steps`).
 
     Labels are checked before anything is sent, and their design is warned about
-    unless ``problems`` says it was already (a batch checks once, up front).
+    unless ``problems`` says it was already (a batch checks once, up front). The
+    run's grammar and options are built once; up to ``concurrency`` texts are in
+    flight at a time.
     """
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
     tokenizer = tokenizer_for(model)
-    labels = list(Grammar.choice(labels).labels or ())  # InvalidLabels before anything else
+    shared = run_plan(labels, tokenizer, instructions=instructions, orders=orders)
     if problems is None:
-        problems = design_warnings(labels, tokenizer, stacklevel=5)
-    results = []
-    for text in texts:
-        made = plan(text, labels, tokenizer, instructions=instructions, orders=orders)
-        answers = yield from complete_all(model, made.prompts, made.options)
-        costs = yield from price_all(answers)
-        results.append(read(answers, made.grammar, costs=costs, problems=problems))
+        problems = design_warnings(shared.labels, tokenizer, stacklevel=5)
+    bodies = tuple(_one_text(text, model, shared, problems) for text in texts)
+    results: list[Classification] = yield Many(bodies, concurrency)
     return results
+
+
+def _one_text(
+    text: str, model: str, shared: RunPlan, problems: Sequence[str]
+) -> Steps[Classification]:
+    made = shared.for_text(text)  # TypeError for a non-str text, before anything is sent
+    return _classified(made, model, problems)
+
+
+def _classified(made: Plan, model: str, problems: Sequence[str]) -> Steps[Classification]:
+    answers = yield from complete_all(model, made.prompts, made.options)
+    costs = yield from price_all(answers)
+    return read(answers, made.grammar, costs=costs, problems=problems)

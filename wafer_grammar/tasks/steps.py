@@ -36,7 +36,15 @@ class Price:
     answer: Completion
 
 
-Step = Complete | Price
+@dataclass(frozen=True)
+class Many:
+    """Run these task bodies, at most ``limit`` at once; the result is their values, in order."""
+
+    bodies: tuple[Steps[Any], ...]
+    limit: int = 1
+
+
+Step = Complete | Price | Many
 Steps = Generator[Step, Any, T]
 """A task body: yields steps, receives each one's result, returns the task's value."""
 
