@@ -39,6 +39,9 @@ class _Cut(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
+    _path: str
+    _recorded: bool
+    _fault: Fault | None
     protocol_version = "HTTP/1.1"
     server_version = "wafer-grammar-local"
 
@@ -74,8 +77,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             raise _Cut
-        self.wfile.write(data)
         self._status = status
+        self._record()  # before the answer is out: a client holding it finds it in the log
+        self.wfile.write(data)
 
     def _error(
         self,
@@ -126,10 +130,19 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _record(self) -> None:
+        """Log this request in the fault plan, once: as its answer goes out, or at the end."""
+        if not self._recorded:
+            self._recorded = True
+            fault = self._fault.kind if self._fault else None
+            self.server.faults.record(RequestRecord(self.command, self._path, self._status, fault))
+
     def _dispatch(self, method: str) -> None:
         self._status = 0
+        self._recorded = False
+        self._fault = None
         fault: Fault | None = None
-        path = self.path.split("?", 1)[0]
+        path = self._path = self.path.split("?", 1)[0]
         try:
             # Read the body before anything can answer: a body left unread on a
             # kept-alive connection would be taken for the next request.
@@ -142,13 +155,13 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith(CONTROL_PREFIX):
                 self._control(method, path)
                 return
-            fault = self.server.faults.take(path)
+            fault = self._fault = self.server.faults.take(path)
             if fault is not None and fault.kind == "status":
                 self._fault_status(fault)
                 return
             if fault is not None and fault.kind == "slow_first_byte":
                 time.sleep(fault.delay)
-                fault = None
+                fault = self._fault = None
             self._route(method, path, fault)
         except _Cut:
             self.close_connection = True
@@ -159,9 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
             answer = error_answer(exc)
             self._send_json(answer.status, answer.body)
         finally:
-            self.server.faults.record(
-                RequestRecord(method, path, self._status, fault.kind if fault else None)
-            )
+            self._record()
 
     def _fault_status(self, fault: Fault) -> None:
         headers = {}
