@@ -192,12 +192,12 @@ def test_a_failed_write_cuts_its_partial_line_and_every_later_write_fails(
             return real(fd, bytes(data[:3]))  # a short write: the disk fills up mid-line
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("wafer_grammar.tasks.jsonl.os.write", full_disk)
+    monkeypatch.setattr("wafer_grammar.tasks.jsonl._os_write", full_disk)
     with pytest.raises(OSError) as info:
         appender.write({"id": 2, "label": "b"})
     assert info.value.errno == errno.ENOSPC
     assert path.read_bytes() == b'{"id":1}\n'  # the torn line was cut back off
-    monkeypatch.setattr("wafer_grammar.tasks.jsonl.os.write", real)
+    monkeypatch.setattr("wafer_grammar.tasks.jsonl._os_write", real)
     with pytest.raises(OSError) as again:
         appender.write({"id": 3})  # space is back, but a record after a gap would be a lie
     assert again.value is info.value and appender.written == 1

@@ -37,6 +37,9 @@ from typing import Any
 
 from wafer_grammar.errors import BatchFileError, InvalidInput
 
+_os_write = os.write
+"""The appender's one system call for output (tests put a full disk in its place)."""
+
 STALL_VARIABLE = "WAFER_GRAMMAR_TEST_STALL_WRITE"
 """Crash-test hook: ``"N:K"`` makes the writer stop for good after ``N`` whole records and
 the first ``K`` bytes of the next one, saying so on stderr (see :class:`Appender`)."""
@@ -289,7 +292,7 @@ class Appender:
         view = memoryview(data)
         while view:
             # a short write (the disk filled up mid-line) is followed by one that raises
-            view = view[os.write(self._fd, view) :]
+            view = view[_os_write(self._fd, view) :]
 
     def _stall_here(self, part: bytes) -> None:
         self._write_all(part)
