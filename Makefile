@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH_VERSION := 2.13.0
 
-.PHONY: venv test lint demo bench clean
+.PHONY: venv test lint demo bench clean sync-client llamacpp
 
 venv: $(STAMP)
 
@@ -26,7 +26,18 @@ test: venv
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check wafer_grammar tests bench examples
 	$(BIN)/ruff format --check wafer_grammar tests bench examples
+	$(BIN)/python .ci/generate_sync.py --check
 	$(BIN)/mypy
+
+# The blocking client is generated from the asyncio one (unasync); never edit sync.py.
+sync-client: venv
+	$(BIN)/python .ci/generate_sync.py
+
+# Optional: llama.cpp's own GBNF parser for tests/test_gbnf.py (a ~4 minute CPU build;
+# a native build crashed on some CPUs, hence the explicit instruction sets).
+llamacpp: venv
+	CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" \
+		$(BIN)/python -m pip install -q llama-cpp-python
 
 lint: venv
 	$(BIN)/ruff check wafer_grammar tests bench examples

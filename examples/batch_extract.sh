@@ -28,7 +28,7 @@ cat > "$work/contacts.jsonl" <<'JSON'
 JSON
 
 batch() {
-    "$python" -m wafer_grammar.tasks.cli batch extract --schema "$work/contact.schema.json" \
+    "$python" -m wafer_grammar.cli batch extract --schema "$work/contact.schema.json" \
         --input "$work/contacts.jsonl" --output "$work/results.jsonl" --max-tokens 48 \
         --instructions "Copy the name and the email address exactly as they appear in the text, as JSON." \
         "$@"

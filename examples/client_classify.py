@@ -15,8 +15,8 @@ import argparse
 
 from wafer_grammar.client import WaferClient
 from wafer_grammar.decoding import decode, label_probabilities
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import APIError, DecodeError
+from wafer_grammar.grammar import Grammar
 
 LABELS = ["positive", "negative", "neutral"]
 REVIEW = "The battery died after two days and support never answered."

@@ -16,7 +16,7 @@ def test_all_is_pinned() -> None:
         "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry", "DecodeError",
         "Diagnostic", "EngineError", "Extraction", "Grammar", "GrammarBuilder", "GrammarError",
         "GrammarRejected", "GrammarSyntaxError", "IgnoredParameterWarning", "InvalidLabels",
-        "InvalidRequest", "LabelDesignWarning", "LabelDistribution", "LabelGrammar",
+        "InvalidRequest", "LabelDesignWarning", "LabelDistribution",
         "LabelReport", "LanguageNotFinite", "LogprobsMissing", "MalformedResponse", "ModelCard",
         "ModelEntry", "ModelUnavailable", "ModelValidationFailed", "NotFound", "OutputMismatch",
         "OutputNotJSON", "PermissionDenied", "PricingUnavailable", "Prompt", "RateLimited",

@@ -6,11 +6,10 @@ This module only re-exports. The HTTP client is imported on first use, so
 
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.convert import Coverage, CoverageEntry, LabelGrammar
+from wafer_grammar.builder import GrammarBuilder
+from wafer_grammar.convert import Coverage, CoverageEntry
 from wafer_grammar.decoding import Cost, LabelDistribution, cost_of, decode, label_probabilities
-from wafer_grammar.ebnf.build import GrammarBuilder
 from wafer_grammar.ebnf.diagnostics import Diagnostic
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import (
     APIError,
     AuthenticationFailed,
@@ -22,7 +21,9 @@ from wafer_grammar.errors import (
     ContextLengthExceeded,
     DecodeError,
     EngineError,
+    GBNFUnsupported,
     GrammarError,
+    GrammarIgnored,
     GrammarRejected,
     GrammarSyntaxError,
     InvalidLabels,
@@ -53,6 +54,7 @@ from wafer_grammar.errors import (
     WaferGrammarError,
     ZDRUnsupported,
 )
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.tasks import (
     BatchJob,
     BatchSummary,
@@ -130,9 +132,11 @@ __all__ = [
     "Diagnostic",
     "EngineError",
     "Extraction",
+    "GBNFUnsupported",
     "Grammar",
     "GrammarBuilder",
     "GrammarError",
+    "GrammarIgnored",
     "GrammarRejected",
     "GrammarSyntaxError",
     "IgnoredParameterWarning",
@@ -140,7 +144,6 @@ __all__ = [
     "InvalidRequest",
     "LabelDesignWarning",
     "LabelDistribution",
-    "LabelGrammar",
     "LabelReport",
     "LanguageNotFinite",
     "LogprobsMissing",

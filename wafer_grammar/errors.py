@@ -4,7 +4,8 @@
 
     WaferGrammarError
      ├── GrammarError (ValueError)          .diagnostics: the grammar is not valid
-     │    └── GrammarSyntaxError            .diagnostics: it does not even parse
+     │    ├── GrammarSyntaxError            .diagnostics: it does not even parse
+     │    └── GBNFUnsupported               lookahead, options or macros GBNF cannot express
      ├── TextUnjudgeable (ValueError)       a token-level macro cannot be judged on text
      ├── OutputMismatch (ValueError)        .offset .line .column .expected: not in the language
      ├── TokenizerError                     loading or using a tokenizer failed
@@ -41,6 +42,7 @@
      └── DecodeError (ValueError)       .layer .text: a completion that cannot be used
           ├── TruncatedOutput               .viable_prefix: finish_reason "length"
           ├── ConstraintViolation           .offset .line .column: text outside the grammar
+          │    └── GrammarIgnored           .server .field: the server did not apply the grammar
           ├── OutputNotJSON                 .offset: a JSON grammar's text does not parse
           ├── SchemaViolation               .errors: JSON that breaks the JSON Schema
           ├── ModelValidationFailed         .errors: JSON the pydantic model refuses
@@ -85,6 +87,10 @@ class GrammarError(WaferGrammarError, ValueError):
     def render(self) -> str:
         """All diagnostics, each with its source line and caret."""
         return "\n".join(d.render(self.source) for d in self.diagnostics)
+
+
+class GBNFUnsupported(GrammarError):
+    """The grammar uses what GBNF (llama.cpp) cannot express: lookahead, rule options, macros."""
 
 
 class GrammarSyntaxError(GrammarError):
@@ -164,8 +170,9 @@ class LanguageNotFinite(WaferGrammarError, ValueError):
 
 def _caret(text: str, position: int) -> str:
     """``text`` on one line (escaped like ``repr``) with a caret under ``position``."""
-    shown = repr(text[:position])[1:-1]
-    return f"  {repr(text)[1:-1]}\n  {' ' * len(shown)}^"
+    from wafer_grammar.ebnf.diagnostics import caret_snippet  # the one caret renderer
+
+    return caret_snippet(repr(text)[1:-1], 1, len(repr(text[:position])[1:-1]) + 1)
 
 
 class RegexUnsupported(WaferGrammarError, ValueError):
@@ -443,6 +450,27 @@ class ConstraintViolation(DecodeError):
         super().__init__(
             "the server returned text outside the grammar (its grammar engine and ours "
             f"disagree; report it with the grammar and this text): {mismatch}",
+            text=mismatch.text,
+        )
+
+
+class GrammarIgnored(ConstraintViolation):
+    """A grammar-constrained request came back ``finish_reason: "stop"`` outside the grammar.
+
+    The server took the request but did not apply the grammar (vLLM and llama.cpp
+    answer 200 and ignore fields they do not know): ``server`` is the client's
+    profile and ``field`` where the grammar was sent.
+    """
+
+    def __init__(self, mismatch: OutputMismatch, *, server: str, field: str) -> None:
+        super().__init__(mismatch)
+        self.server = server
+        self.field = field
+        DecodeError.__init__(
+            self,
+            f"the server ignored the grammar: the answer ended normally outside it (profile "
+            f"{server!r}, grammar sent as {field!r}; pick the profile that matches the server, "
+            f"WaferClient(server=...)): {mismatch}",
             text=mismatch.text,
         )
 

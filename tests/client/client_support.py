@@ -15,8 +15,8 @@ QUESTION = [{"role": "user", "content": "Is the sky blue? Answer yes or no."}]
 def fresh_log(server: Any) -> None:
     """Start the server's request log afresh.
 
-    No wait is needed: the server logs a request before its answer goes out, so every
-    request a client has had its answer to is already in the log when it is cleared.
+    No pause is needed: clearing waits for the requests in flight to be logged (a client
+    can see its answer before the server's handler logs it).
     """
     server.clear()
 

@@ -18,6 +18,7 @@ from wafer_grammar.errors import (
     GrammarRejected,
     NotFound,
     ServerContextLengthExceeded,
+    ThinkingUnsupported,
 )
 
 
@@ -142,9 +143,11 @@ def test_unsupported_parameter_names_it(client: WaferClient, local_server: Any) 
         "invalid request (parameter 'min_p'): unsupported parameter 'min_p': the local engine "
         "does not implement it (Wafer refuses what it would not honour) (HTTP 400)"
     )
-    with pytest.raises(BadRequest) as info:
+    # the card says the model does not reason: refused locally, nothing sent
+    local_server.clear()
+    with pytest.raises(ThinkingUnsupported):
         client.chat(local_server.model, QUESTION, max_tokens=1, reasoning_effort="low")
-    assert info.value.param == "reasoning_effort"
+    assert [r.path for r in local_server.requests()] == ["/v1/models"]  # the card, then no call
 
 
 def test_context_length_server_side_then_locally(client: WaferClient, local_server: Any) -> None:

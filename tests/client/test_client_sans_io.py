@@ -21,13 +21,14 @@ from wafer_grammar.client import (
     parse,
     resolve_config,
 )
-from wafer_grammar.client.build import reasoning_kwargs, response_format_body, warn_stripped
 from wafer_grammar.client.core import ClientCore, RequestSpec
 from wafer_grammar.client.errmap import error_from_response, error_from_transport
 from wafer_grammar.client.reasoning import ThinkSplitter, split_think
+from wafer_grammar.client.request_body import response_format_body, warn_stripped
 from wafer_grammar.client.retry import RetryState, parse_retry_after
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import ChatAssembler, CompletionAssembler
+from wafer_grammar.client.types import ChatCompletion
 from wafer_grammar.errors import (
     APIError,
     AuthenticationFailed,
@@ -44,7 +45,7 @@ from wafer_grammar.errors import (
     ServerError,
     ThinkingUnsupported,
 )
-from wafer_grammar.tokenize.registry import default_registry
+from wafer_grammar.tokenize.provider import TokenizerCache
 
 KEY = "wfr_secret_key_abcdef"
 
@@ -469,7 +470,8 @@ def test_inline_reasoning_in_a_chat_stream() -> None:
 
 
 def core(**changes: object) -> ClientCore:
-    return ClientCore(resolve_config(base_url="http://h/v1", api_key=KEY, environ={}, **changes))  # type: ignore[arg-type]
+    config = resolve_config(base_url="http://h/v1", api_key=KEY, environ={}, **changes)  # type: ignore[arg-type]
+    return ClientCore(config, TokenizerCache())
 
 
 def test_completion_body_sends_only_what_was_set() -> None:
@@ -506,45 +508,164 @@ def test_chat_body_logprobs_reasoning_and_stream() -> None:
         sampling=Sampling(logprobs=True, top_logprobs=2),
         tools=[{"type": "function", "function": {"name": "f", "parameters": {}}}],
         tool_choice="auto",
+        parallel_tool_calls=False,
     )
     assert spec.body is not None
     body = json.loads(spec.body)
-    assert body["chat_template_kwargs"] == {"enable_thinking": False, "preserve_thinking": True}
+    assert "chat_template_kwargs" not in body
+    assert body["thinking"] == {"type": "disabled"}
+    assert body["preserve_thinking"] is True
     assert (body["logprobs"], body["top_logprobs"]) == (True, 2)
     assert body["stream_options"] == {"include_usage": True}
     assert body["reasoning_effort"] == "low" and body["tool_choice"] == "auto"
+    assert body["parallel_tool_calls"] is False
 
 
-def test_thinking_uses_each_models_own_switch() -> None:
-    registry = default_registry()
-    kimi = registry.get("Kimi-K2.6")
-    assert reasoning_kwargs(
-        "Kimi-K2.6", kimi, thinking=True, enable_thinking=None, preserve_thinking=None
-    ) == {"thinking": True}
-    assert reasoning_kwargs(
-        "new-model", None, thinking=True, enable_thinking=None, preserve_thinking=None
-    ) == {"thinking": True, "enable_thinking": True}
-    with pytest.raises(ThinkingUnsupported) as info:
-        reasoning_kwargs(
-            "MiniMax-M3",
-            registry.get("MiniMax-M3"),
-            thinking=False,
-            enable_thinking=None,
-            preserve_thinking=None,
-        )
-    assert str(info.value) == (
-        "model 'MiniMax-M3' always reasons (inline <think> blocks) and "
-        "its template has no switch; drop thinking=False"
-    )
-    with pytest.raises(ThinkingUnsupported) as info:
-        reasoning_kwargs(
+def _reasoning_body(model: str, **options: object) -> dict[str, object]:
+    spec = core().chat_spec(
+        model, [{"role": "user", "content": "hi"}], stream=False, sampling=Sampling(), **options
+    )  # type: ignore[arg-type]
+    assert spec.body is not None
+    body: dict[str, object] = json.loads(spec.body)
+    return {k: v for k, v in body.items() if k not in ("model", "messages")}
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "sent"),
+    [
+        ("GLM-5.1", {"thinking": True}, {"thinking": {"type": "enabled"}}),
+        ("Kimi-K2.6", {"thinking": False}, {"thinking": {"type": "disabled"}}),
+        # reasoning is off by default everywhere: off is always accepted, MiniMax-M3 too
+        ("MiniMax-M3", {"thinking": False}, {"thinking": {"type": "disabled"}}),
+        ("new-model", {"thinking": True}, {"thinking": {"type": "enabled"}}),
+        (
+            "Kimi-K2.6",
+            {"thinking": True, "keep_thinking": True},
+            {"thinking": {"type": "enabled"}, "preserve_thinking": True},
+        ),
+        (
+            "GLM-5.1",
+            {"thinking": {"type": "enabled", "keep": "all"}},
+            {"thinking": {"type": "enabled", "keep": "all"}},
+        ),
+        ("deepseek-v4-pro", {"reasoning_effort": "max"}, {"reasoning_effort": "max"}),
+        ("Qwen3.5-397B-A17B", {"enable_thinking": True}, {"enable_thinking": True}),
+        ("SmolLM2-135M-Instruct", {"reasoning_effort": "none"}, {"reasoning_effort": "none"}),
+    ],
+)
+def test_reasoning_controls_go_out_in_the_documented_shapes(
+    model: str, options: dict[str, object], sent: dict[str, object]
+) -> None:
+    assert _reasoning_body(model, **options) == sent
+
+
+@pytest.mark.parametrize(
+    ("model", "options", "error", "param", "message"),
+    [
+        (
+            "GLM-5.1",
+            {"reasoning_effort": "extreme"},
+            BadRequest,
+            "reasoning_effort",
+            "reasoning_effort must be one of none, low, medium, high, max, not 'extreme'",
+        ),
+        (
+            "Qwen3.5-397B-A17B",
+            {"keep_thinking": True},
+            BadRequest,
+            "preserve_thinking",
+            "preserve_thinking is supported on Kimi-K2.6 and GLM-5.1, not 'Qwen3.5-397B-A17B'",
+        ),
+        (
+            "GLM-5.1",
+            {"thinking": "yes"},
+            BadRequest,
+            "thinking",
+            'thinking must be true, false, {"type": "enabled"} or {"type": "disabled"}, '
+            "not 'yes'",
+        ),
+        (
             "SmolLM2-135M-Instruct",
-            registry.get("SmolLM2-135M-Instruct"),
-            thinking=True,
-            enable_thinking=None,
-            preserve_thinking=None,
+            {"thinking": True},
+            ThinkingUnsupported,
+            None,
+            "model 'SmolLM2-135M-Instruct' does not reason (wafer.capabilities.reasoning is "
+            "false): drop the reasoning switch, or pick a reasoning-capable model",
+        ),
+    ],
+)
+def test_reasoning_controls_are_checked_before_sending(
+    model: str, options: dict[str, object], error: type[Exception], param: str | None, message: str
+) -> None:
+    with pytest.raises(error) as info:
+        _reasoning_body(model, **options)
+    assert str(info.value) == message
+    assert getattr(info.value, "param", None) == param
+
+
+def test_a_chat_with_a_grammar_goes_to_completions_as_token_ids() -> None:
+    c = core()
+    spec = c.chat_spec(
+        "SmolLM2-135M-Instruct",
+        [{"role": "user", "content": "Yes or no?"}],
+        stream=False,
+        grammar='root ::= "yes" | "no"',
+        sampling=Sampling(max_tokens=3),
+    )
+    assert (spec.method, spec.path, spec.kind) == ("POST", "/completions", "chat_via_completions")
+    assert spec.body is not None
+    body = json.loads(spec.body)
+    expected = c.tokenizer("SmolLM2-135M-Instruct").encode_chat(
+        [{"role": "user", "content": "Yes or no?"}], thinking=False
+    )
+    assert body == {
+        "model": "SmolLM2-135M-Instruct",
+        "prompt": expected.ids,
+        "max_tokens": 3,
+        "ebnf": 'root ::= "yes" | "no"',
+    }
+    answer = c.parse_answer(
+        spec,
+        json.dumps(
+            {
+                "id": "cmpl-1",
+                "object": "text_completion",
+                "model": "SmolLM2-135M-Instruct",
+                "choices": [{"index": 0, "text": "yes", "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 9, "completion_tokens": 2, "total_tokens": 11},
+            }
+        ).encode(),
+        {},
+        200,
+    )
+    assert isinstance(answer, ChatCompletion)
+    assert (answer.text, answer.choices[0].message.role, answer.choices[0].finish_reason) == (
+        "yes",
+        "assistant",
+        "stop",
+    )
+
+
+def test_a_chat_grammar_refuses_what_completions_cannot_carry() -> None:
+    with pytest.raises(BadRequest) as info:
+        core().chat_spec(
+            "SmolLM2-135M-Instruct",
+            [{"role": "user", "content": "hi"}],
+            stream=False,
+            grammar='root ::= "a"',
+            response_format={"type": "json_object"},
+            sampling=Sampling(),
         )
-    assert str(info.value) == "model 'SmolLM2-135M-Instruct' does not reason; drop thinking=True"
+    assert info.value.param == "response_format"
+
+
+def test_completions_max_tokens_is_checked_like_chat() -> None:
+    with pytest.raises(BadRequest) as info:
+        core().completion_spec("GLM-5.1", [1, 2], stream=False, sampling=Sampling(max_tokens=-1))
+    assert (info.value.param, str(info.value)) == (
+        "max_tokens",
+        "max_tokens must be at least 1, not -1",
+    )
 
 
 BAD_SAMPLING = [
@@ -603,7 +724,15 @@ def test_kimi_sampling_parameters_warn() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warn_stripped("Kimi-K2.6", Sampling(max_tokens=5))  # not a sampling parameter
+        # exactly the documented list: top_k, min_p and repetition_penalty are not stripped
+        warn_stripped("Kimi-K2.6", Sampling(top_k=5, min_p=0.1, repetition_penalty=1.1))
         warn_stripped("GLM-5.1", Sampling(temperature=0.2))
+    with pytest.warns(IgnoredParameterWarning) as record:
+        warn_stripped("Kimi-K2.6", Sampling(n=2, presence_penalty=0.5, frequency_penalty=0.5))
+    assert str(record[0].message) == (
+        "Wafer ignores sampling parameters for Kimi-K2.6: frequency_penalty, presence_penalty, "
+        "n have no effect"
+    )
 
 
 def test_response_format_from_a_pydantic_model() -> None:

@@ -21,7 +21,6 @@ from wafer_grammar.client.types import (
     Usage,
 )
 from wafer_grammar.decoding import Cost, cost_of, decode, label_probabilities
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import (
     ConstraintViolation,
     DecodeError,
@@ -32,6 +31,7 @@ from wafer_grammar.errors import (
     SchemaViolation,
     TruncatedOutput,
 )
+from wafer_grammar.grammar import Grammar
 
 JSON_GRAMMAR = r'''root ::= "{" "\"n\":" [0-9]+ "}"'''
 SCHEMA = {

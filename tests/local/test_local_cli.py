@@ -13,16 +13,9 @@ from pathlib import Path
 
 from local_support import MODEL, Reply, call
 
-from wafer_grammar.local.cli import register
+from wafer_grammar.cli.serve_cmd import register
 
-RUNNER = (
-    "import argparse, sys\n"
-    "from wafer_grammar.local.cli import register\n"
-    "parser = argparse.ArgumentParser(prog='wafer-grammar')\n"
-    "register(parser.add_subparsers(dest='command', required=True))\n"
-    "args = parser.parse_args(sys.argv[1:])\n"
-    "sys.exit(args.func(args))\n"
-)
+RUNNER = "import sys\nfrom wafer_grammar.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def test_register_adds_serve() -> None:
@@ -47,9 +40,9 @@ def test_bad_fault_plan_is_reported(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert out.returncode == 1
+    assert out.returncode == 2
     assert out.stderr.strip() == (
-        "error: fault kind must be one of status, slow_first_byte, "
+        "wafer-grammar: fault kind must be one of status, slow_first_byte, "
         "cut_stream, malformed_json, not 'boom'"
     )
 

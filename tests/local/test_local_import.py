@@ -8,7 +8,7 @@ import sys
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, wafer_grammar, wafer_grammar.local, wafer_grammar.local.cli, "
+        "import sys, wafer_grammar, wafer_grammar.local, wafer_grammar.cli.serve_cmd, "
         "wafer_grammar.local.pytest_fixtures\n"
         "heavy = [m for m in ('torch', 'transformers', 'xgrammar', 'tokenizers', 'numpy')"
         " if m in sys.modules]\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from wafer_grammar.errors import ModelUnavailable
-from wafer_grammar.local.config import (
+from wafer_grammar.local.engine_config import (
     MODEL_PATH_ENV,
     EngineConfig,
     packaged_model_path,

@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
+from wafer_grammar.cli import main
 from wafer_grammar.client import AsyncWaferClient, RetryPolicy
 from wafer_grammar.local.faults import Fault
 from wafer_grammar.tasks import BatchJob, run_batch
 from wafer_grammar.tasks import batch as batch_module
 from wafer_grammar.tasks.batch import Gate
 from wafer_grammar.tasks.classification import plan, tokenizer_for
-from wafer_grammar.tasks.cli import main
 from wafer_grammar.tasks.jsonl import STALL_VARIABLE
 
 LABELS = "positive,negative"
@@ -353,7 +353,7 @@ def cli_command(server: Any, source: str, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "wafer_grammar.tasks.cli",
+        "wafer_grammar.cli",
         "batch",
         "classify",
         "--base-url",

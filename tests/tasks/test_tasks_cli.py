@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from wafer_grammar.tasks.cli import main
+from wafer_grammar.cli import main
 
 
 def run(server: Any, *args: str) -> int:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from wafer_grammar.client import WaferClient
 from wafer_grammar.errors import TruncatedOutput
 from wafer_grammar.tasks import extract
-from wafer_grammar.tasks.extraction import extract_full
+from wafer_grammar.tasks.api_sync import extract_full
 
 SCHEMA = {
     "type": "object",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wafer_grammar.testing import cli
+from wafer_grammar.cli import testing_cmd as cli
 
 GRAMMAR = 'root ::= "[" (item ("," item)*)? "]"\nitem ::= [0-9]+ | "x"\n'
 

@@ -6,7 +6,7 @@ import pytest
 
 from wafer_grammar import Grammar
 from wafer_grammar.testing import GrammarAssertionError, assert_accepts, assert_rejects
-from wafer_grammar.testing.coverage import Trace, coverage
+from wafer_grammar.testing.case_coverage import Trace, coverage
 
 JSONISH = """root ::= value
 value ::= object | array | "true" | number

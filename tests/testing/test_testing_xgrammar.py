@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given, settings
 
 from wafer_grammar import Grammar
+from wafer_grammar.cli.testing_cmd import register
 from wafer_grammar.engines.xgrammar_oracle import xgrammar_available
 from wafer_grammar.testing import EmptyLanguage, strings
 from wafer_grammar.testing.assertions import xgrammar_matcher
-from wafer_grammar.testing.cli import register
 from wafer_grammar.testing.near_miss import sample_near_misses
 from wafer_grammar.testing.strategies import sample_members
 

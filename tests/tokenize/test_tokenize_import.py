@@ -8,7 +8,7 @@ import sys
 
 def test_import_is_light() -> None:
     code = (
-        "import sys, wafer_grammar, wafer_grammar.tokenize, wafer_grammar.tokenize.cli\n"
+        "import sys, wafer_grammar, wafer_grammar.tokenize, wafer_grammar.cli.tokenize_cmd\n"
         "heavy = [m for m in ('tokenizers', 'transformers', 'jinja2', 'gguf', 'huggingface_hub',"
         " 'tiktoken', 'torch') if m in sys.modules]\n"
         "print(heavy)\n"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.client.build import IgnoredParameterWarning, Sampling
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
+from wafer_grammar.client.request_body import IgnoredParameterWarning, Sampling
 from wafer_grammar.client.retry import RetryPolicy
 from wafer_grammar.client.types import (
     Capabilities,

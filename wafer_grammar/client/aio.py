@@ -1,4 +1,10 @@
-"""The asyncio client: :class:`AsyncWaferClient`, the twin of :mod:`wafer_grammar.client.sync`."""
+"""The asyncio client, :class:`AsyncWaferClient`: the one hand-written copy of the client.
+
+:mod:`wafer_grammar.client.sync` (the blocking :class:`WaferClient`) is generated
+from this file by unasync (``make sync-client``; a test fails when it is stale).
+Everything but sending lives in the sans-I/O :class:`ClientCore`. Docstrings here
+are written for both clients.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from wafer_grammar.client import options as opts
 from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
+from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import Assembler, ChunkT, ResultT
@@ -37,12 +44,14 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wafer_grammar.decoding.cost import Cost
+    from wafer_grammar.tokenize.provider import TokenizerCache
 
 
 class AsyncStream(Generic[ChunkT, ResultT]):
-    """A streamed answer: ``async for`` its chunks; ``await final()`` gives the whole answer.
+    """A streamed answer: iterate it for its chunks; ``final()`` gives the whole answer.
 
-    Close it (or use ``async with``) when not iterating to the end, to free the connection.
+    Close it (or use it as a context manager) when not iterating to the end, to free
+    the connection.
     ``usage`` is set once the last chunk has arrived.
     """
 
@@ -97,7 +106,7 @@ class AsyncStream(Generic[ChunkT, ResultT]):
         """Read the rest of the stream; the whole answer, as the non-streamed call gives it."""
         async for _ in self:
             pass
-        return self._assembler.result()
+        return self._client._core.checked(self._spec, self._assembler.result())
 
     async def aclose(self) -> None:
         await self._chunks.aclose()
@@ -111,9 +120,10 @@ class AsyncStream(Generic[ChunkT, ResultT]):
 
 
 class AsyncWaferClient:
-    """An asyncio client for Wafer's OpenAI-compatible API (or the embedded local server).
+    """A client for Wafer's OpenAI-compatible API (or the embedded local server).
 
-    ``async with AsyncWaferClient() as client: await client.completions("GLM-5.1", ids, grammar=g)``
+    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``;
+    the asyncio twin is used the same way with ``async with`` and ``await``.
 
     Parameters:
         base_url: API root (default ``$WAFER_BASE_URL``, else ``https://pass.wafer.ai/v1``).
@@ -124,8 +134,15 @@ class AsyncWaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
-        transport: an ``httpx.AsyncBaseTransport`` (the seam for tests, proxies, recording).
+        server: the server's profile: ``"wafer"`` (default), ``"sglang"``, ``"vllm"``,
+            ``"llamacpp"`` (each takes the grammar in its own field), or ``"auto"``
+            (``/v1/models`` says); see :mod:`wafer_grammar.client.profiles`.
+        transport: an httpx transport (``httpx.BaseTransport``, or
+            ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
+            tests, proxies, recording.
         config: a whole :class:`ClientConfig` instead of the keywords above.
+        tokenizers: where text prompts' tokenizers come from (default: the process's
+            shared :class:`~wafer_grammar.tokenize.provider.TokenizerCache`).
     """
 
     def __init__(
@@ -139,8 +156,10 @@ class AsyncWaferClient:
         headers: Mapping[str, str] | None = None,
         zdr: bool = False,
         tokenize_text: bool = True,
+        server: str = "wafer",
         transport: httpx.AsyncBaseTransport | None = None,
         config: ClientConfig | None = None,
+        tokenizers: TokenizerCache | None = None,
     ) -> None:
         self.config = config or resolve_config(
             base_url=base_url,
@@ -151,17 +170,27 @@ class AsyncWaferClient:
             headers=headers,
             zdr=zdr,
             tokenize_text=tokenize_text,
+            server=server,
         )
-        self._core = ClientCore(self.config)
+        if tokenizers is None:
+            from wafer_grammar.tokenize.provider import shared_tokenizers
+
+            tokenizers = shared_tokenizers()
+        self._core = ClientCore(self.config, tokenizers)
         self._http = httpx.AsyncClient(
             transport=transport,
             limits=httpx_limits(self.config.limits),
             timeout=httpx_timeout(self.config.timeouts),
         )
 
+    @property
+    def profile(self) -> ServerProfile:
+        """The server profile requests are shaped for."""
+        return self._core.profile
+
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
-        return f"<AsyncWaferClient base_url={self.config.base_url!r} api_key={key}>"
+        return f"<{type(self).__name__} base_url={self.config.base_url!r} api_key={key}>"
 
     async def aclose(self) -> None:
         """Close the pooled connections."""
@@ -258,7 +287,7 @@ class AsyncWaferClient:
         sampling, rest = opts.split(
             method, options, opts.CHAT_KEYS if chat else opts.COMPLETION_KEYS
         )
-        if self._core.needs_cards(rest.get("zdr")):
+        if self._core.needs_cards(rest):
             await self.models()
         if chat:
             return self._core.chat_spec(model, payload, sampling=sampling, stream=stream, **rest)
@@ -296,7 +325,7 @@ class AsyncWaferClient:
         prompt: str | Sequence[int] | Any,
         **options: Unpack[opts.CompletionOptions],
     ) -> AsyncStream[CompletionChunk, Completion]:
-        """As :meth:`completions`, streamed: ``async for`` the chunks; ``await final()``."""
+        """As :meth:`completions`, streamed: iterate the chunks; ``final()`` gives the answer."""
         spec = await self._spec(
             "stream_completions", model, prompt, options, chat=False, stream=True
         )

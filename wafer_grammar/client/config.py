@@ -84,12 +84,16 @@ class ClientConfig:
     tokenize_text: bool = True
     """Encode a text prompt locally with the model's own tokenizer (Wafer's
     ``/v1/completions`` takes token IDs only); False sends the text as is."""
+    server: str = "wafer"
+    """The server's profile (:mod:`wafer_grammar.client.profiles`): ``wafer``,
+    ``sglang``, ``vllm``, ``llamacpp``, or ``auto`` (asked of ``/v1/models``)."""
 
     def __repr__(self) -> str:
         key = "<set>" if self.api_key else "None"
         return (
             f"ClientConfig(base_url={self.base_url!r}, api_key={key}, "
-            f"timeouts={self.timeouts!r}, retry={self.retry!r}, zdr={self.zdr!r})"
+            f"timeouts={self.timeouts!r}, retry={self.retry!r}, zdr={self.zdr!r}, "
+            f"server={self.server!r})"
         )
 
     def with_changes(self, **changes: object) -> ClientConfig:
@@ -107,14 +111,19 @@ def resolve_config(
     headers: Mapping[str, str] | None = None,
     zdr: bool = False,
     tokenize_text: bool = True,
+    server: str = "wafer",
     environ: Mapping[str, str] | None = None,
 ) -> ClientConfig:
     """The client's configuration from keywords, then the environment, then defaults.
 
     Raises:
-        ValueError: ``base_url`` is not an http(s) URL, or a header tries to
-            carry the key (``Authorization``).
+        ValueError: ``base_url`` is not an http(s) URL, a header tries to
+            carry the key (``Authorization``), or ``server`` names no profile.
     """
+    from wafer_grammar.client.profiles import SERVERS
+
+    if server not in SERVERS:
+        raise ValueError(f"server must be one of {', '.join(SERVERS)}, not {server!r}")
     env = os.environ if environ is None else environ
     url = (base_url or env.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
     if not url.startswith(("http://", "https://")):
@@ -133,4 +142,5 @@ def resolve_config(
         headers=extra,
         zdr=zdr,
         tokenize_text=tokenize_text,
+        server=server,
     )

@@ -11,21 +11,38 @@ import json
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from wafer_grammar.client import build, logsafe, parse
+from wafer_grammar.client import logsafe, parse
+from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
+from wafer_grammar.client.profiles import PROFILES, ServerProfile, detect, profile_named
 from wafer_grammar.client.reasoning import split_think
-from wafer_grammar.client.stream import ChatAssembler, CompletionAssembler
+from wafer_grammar.client.reasoning_fields import Reasoning
+from wafer_grammar.client.stream import (
+    ChatAssembler,
+    CompletionAssembler,
+    CompletionChatAssembler,
+    chat_of_completion,
+)
 from wafer_grammar.client.types import ChatCompletion, Completion, ModelCard
-from wafer_grammar.errors import BadRequest, ZDRUnsupported
+from wafer_grammar.errors import (
+    BadRequest,
+    GrammarIgnored,
+    OutputMismatch,
+    TextUnjudgeable,
+    ZDRUnsupported,
+)
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
+    from wafer_grammar.tokenize.provider import TokenizerCache
     from wafer_grammar.tokenize.registry import ModelEntry
     from wafer_grammar.tokenize.tokenizer import Tokenizer
+
+AnswerT = TypeVar("AnswerT", bound="Completion | ChatCompletion")
 
 logger = logging.getLogger("wafer_grammar.client")
 logger.addHandler(logging.NullHandler())
@@ -47,15 +64,22 @@ class RequestSpec:
     """What the answer is: ``models``, ``completion`` or ``chat``."""
     model: str | None = None
     inline_reasoning: bool = False
+    grammar: Grammar | str | None = field(default=None, compare=False, repr=False)
+    """The grammar the request carries: answers are checked against it."""
+    user_stops: bool = False
+    """The request sets ``stop``: a choice may end on a stop string, mid-member."""
 
 
 class ClientCore:
     """Configuration, caches and the wire format, shared by both clients (thread-safe)."""
 
-    def __init__(self, config: ClientConfig) -> None:
+    def __init__(self, config: ClientConfig, tokenizers: TokenizerCache) -> None:
         self.config = config
+        self.tokenizers = tokenizers
         self._cards: dict[str, ModelCard] | None = None
-        self._tokenizers: dict[str, Tokenizer] = {}
+        self._profile: ServerProfile | None = (
+            None if config.server == "auto" else profile_named(config.server)
+        )
         self._lock = threading.Lock()
         self.base_headers = {
             "user-agent": USER_AGENT,
@@ -109,7 +133,14 @@ class ClientCore:
         )
         with self._lock:
             self._cards = {card.id: card for card in cards}
+            if self._profile is None:
+                self._profile = detect(data, headers) or PROFILES["wafer"]
         return cards
+
+    @property
+    def profile(self) -> ServerProfile:
+        """The server's profile (``auto``: Wafer's until ``/v1/models`` says otherwise)."""
+        return self._profile or PROFILES["wafer"]
 
     def card(self, model: str) -> ModelCard | None:
         """The cached card of ``model`` (exact ID, then case-insensitive)."""
@@ -121,31 +152,36 @@ class ClientCore:
             folded = [c for key, c in self._cards.items() if key.casefold() == model.casefold()]
             return folded[0] if len(folded) == 1 else None
 
-    def needs_cards(self, zdr: bool | None) -> bool:
-        """Whether the cards must be fetched before this call (the ZDR check needs them)."""
-        return self._zdr(zdr) and self.cards() is None
+    def needs_cards(self, options: Mapping[str, Any]) -> bool:
+        """Whether the cards must be fetched before this call: the ZDR check and the
+        reasoning check (a model whose card says it does not reason) read them."""
+        if self.cards() is not None:
+            return False
+        if self._profile is None:
+            return True  # server="auto": the cards say which server this is
+        return self._zdr(options.get("zdr")) or _reasoning(options).enables()
+
+    def reasons(self, model: str) -> bool | None:
+        """Whether ``model`` can reason: its card's word, else the registry's, else None."""
+        card = self.card(model)
+        if card is not None:
+            return card.capabilities.reasoning
+        entry = self.entry(model)
+        return None if entry is None else entry.reasoning != "none"
 
     # -- local knowledge ---------------------------------------------------------------
 
     def entry(self, model: str) -> ModelEntry | None:
-        from wafer_grammar.tokenize.registry import default_registry
-
-        return default_registry().get(model)
+        return self.tokenizers.entry(model)
 
     def tokenizer(self, model: str) -> Tokenizer:
-        """The model's tokenizer (loaded once per client, for text prompts)."""
-        with self._lock:
-            found = self._tokenizers.get(model)
-        if found is None:
-            from wafer_grammar.tokenize import load_tokenizer
-
-            found = load_tokenizer(model)
-            with self._lock:
-                self._tokenizers[model] = found
-        return found
+        """The model's tokenizer, from the cache the client was given (for text prompts)."""
+        return self.tokenizers.get(model)
 
     def _zdr(self, zdr: bool | None) -> bool:
-        return self.config.zdr if zdr is None else zdr
+        # A self-hosted server retains nothing for a third party: ZDR is moot there,
+        # and its cards carry no zdr_supported to check.
+        return self.profile.zdr and (self.config.zdr if zdr is None else zdr)
 
     def _check_zdr(self, model: str, zdr: bool) -> None:
         if not zdr:
@@ -186,6 +222,7 @@ class ClientCore:
         """
         zdr_on = self._zdr(zdr)
         self._check_zdr(model, zdr_on)
+        sampling.check()  # before the budget check reads max_tokens
         body: dict[str, Any] = {"model": model}
         ids = build.prompt_ids(prompt)
         if ids is None and self.config.tokenize_text:
@@ -196,10 +233,8 @@ class ClientCore:
             self._check_budget(model, len(ids), sampling.max_tokens)
         body.update(sampling.body(chat=False))
         build.warn_stripped(model, sampling)
-        ebnf = build.grammar_text(grammar)
-        if ebnf is not None:
-            body["ebnf"] = ebnf
-        return self._finish(
+        body.update(self._grammar_fields(grammar))
+        spec = self._finish(
             body,
             "/completions",
             "completion",
@@ -210,6 +245,13 @@ class ClientCore:
             extra_body,
             inline=False,
         )
+        return replace(spec, grammar=grammar)
+
+    def _grammar_fields(self, grammar: Grammar | str | None) -> dict[str, Any]:
+        text = build.grammar_text(grammar)  # checks it is a Grammar or non-empty text
+        if grammar is None or text is None:
+            return {}
+        return self.profile.grammar_body(grammar)
 
     def chat_spec(
         self,
@@ -219,21 +261,37 @@ class ClientCore:
         sampling: build.Sampling,
         stream: bool,
         grammar: Grammar | str | None = None,
-        thinking: bool | None = None,
+        thinking: bool | Mapping[str, Any] | None = None,
+        keep_thinking: bool | None = None,
         reasoning_effort: str | None = None,
         enable_thinking: bool | None = None,
         preserve_thinking: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         tool_choice: str | Mapping[str, Any] | None = None,
+        parallel_tool_calls: bool | None = None,
         response_format: Any = None,
         zdr: bool | None = None,
         timeout: Timeouts | float | None = None,
         extra_body: Mapping[str, Any] | None = None,
     ) -> RequestSpec:
-        """Check and build a ``/v1/chat/completions`` request (raises as :meth:`completion_spec`,
-        plus ThinkingUnsupported)."""
+        """Check and build a chat request (raises as :meth:`completion_spec`, plus
+        ThinkingUnsupported).
+
+        With a ``grammar`` the messages are rendered here with the model's own chat
+        template and sent to ``/v1/completions`` as token IDs with ``ebnf``: that is
+        the route Wafer documents for constrained decoding. The answer comes back in
+        chat's shape.
+        """
         zdr_on = self._zdr(zdr)
         self._check_zdr(model, zdr_on)
+        reasoning = Reasoning(
+            thinking=thinking,
+            keep_thinking=keep_thinking,
+            preserve_thinking=preserve_thinking,
+            enable_thinking=enable_thinking,
+            reasoning_effort=reasoning_effort,
+        )
+        reasoning_body = reasoning.fields(model, reasons=self.reasons(model))
         if (
             isinstance(messages, (str, bytes))
             or not isinstance(messages, Sequence)
@@ -244,32 +302,41 @@ class ClientCore:
             if not isinstance(message, Mapping) or not isinstance(message.get("role"), str):
                 raise BadRequest(f'messages[{i}] must be an object with a "role"', param="messages")
         entry = self.entry(model)
+        inline = entry is not None and entry.reasoning == "inline"
+        if grammar is not None and not self.profile.chat_grammar:
+            return self._chat_through_completions(
+                model,
+                messages,
+                sampling=sampling,
+                stream=stream,
+                grammar=grammar,
+                thinking=reasoning.enables(),
+                conflicts={"tools": tools, "response_format": response_format},
+                zdr=zdr_on,
+                timeout=timeout,
+                extra_body=extra_body,
+                inline=inline,
+            )
         body: dict[str, Any] = {"model": model, "messages": [dict(m) for m in messages]}
         body.update(sampling.body(chat=True))
         build.warn_stripped(model, sampling)
-        kwargs = build.reasoning_kwargs(
-            model,
-            entry,
-            thinking=thinking,
-            enable_thinking=enable_thinking,
-            preserve_thinking=preserve_thinking,
-        )
-        if kwargs:
-            body["chat_template_kwargs"] = kwargs
-        if reasoning_effort is not None:
-            body["reasoning_effort"] = reasoning_effort
+        body.update(reasoning_body)
         if tools is not None:
             body["tools"] = [dict(t) for t in tools]
         if tool_choice is not None:
             body["tool_choice"] = tool_choice if isinstance(tool_choice, str) else dict(tool_choice)
+        if parallel_tool_calls is not None:
+            if not isinstance(parallel_tool_calls, bool):
+                raise BadRequest(
+                    f"parallel_tool_calls must be true or false, not {parallel_tool_calls!r}",
+                    param="parallel_tool_calls",
+                )
+            body["parallel_tool_calls"] = parallel_tool_calls
         response = build.response_format_body(response_format)
         if response is not None:
             body["response_format"] = response
-        ebnf = build.grammar_text(grammar)
-        if ebnf is not None:
-            body["ebnf"] = ebnf
-        inline = entry is not None and entry.reasoning == "inline"
-        return self._finish(
+        body.update(self._grammar_fields(grammar))
+        spec = self._finish(
             body,
             "/chat/completions",
             "chat",
@@ -280,6 +347,42 @@ class ClientCore:
             extra_body,
             inline=inline,
         )
+        return replace(spec, grammar=grammar)
+
+    def _chat_through_completions(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        sampling: build.Sampling,
+        stream: bool,
+        grammar: Grammar | str,
+        thinking: bool,
+        conflicts: Mapping[str, Any],
+        zdr: bool,
+        timeout: Timeouts | float | None,
+        extra_body: Mapping[str, Any] | None,
+        inline: bool,
+    ) -> RequestSpec:
+        for name, value in conflicts.items():
+            if value is not None:
+                raise BadRequest(
+                    f"{name} cannot be combined with grammar: a grammar-constrained chat is "
+                    "sent to /v1/completions, where the grammar alone shapes the answer",
+                    param=name,
+                )
+        prompt = self.tokenizer(model).encode_chat(messages, thinking=thinking)
+        spec = self.completion_spec(
+            model,
+            prompt.ids,
+            sampling=sampling,
+            stream=stream,
+            grammar=grammar,
+            zdr=zdr,
+            timeout=timeout,
+            extra_body=extra_body,
+        )
+        return replace(spec, kind="chat_via_completions", inline_reasoning=inline)
 
     def _finish(
         self,
@@ -303,6 +406,7 @@ class ClientCore:
             "POST",
             path,
             json.dumps(body, separators=(",", ":")).encode(),
+            user_stops="stop" in body,
             stream=stream,
             zdr=zdr,
             timeouts=_timeouts(timeout),
@@ -319,8 +423,8 @@ class ClientCore:
         rid = request_id_of(headers, secret=self.secret)
         what = spec.path.lstrip("/")
         data = parse.loads(body, what=what, request_id=rid, status=status, secret=self.secret)
-        if spec.kind == "completion":
-            return parse.shaped(
+        if spec.kind in ("completion", "chat_via_completions"):
+            completion = parse.shaped(
                 lambda d: parse.completion(d, rid),
                 data,
                 what=what,
@@ -328,15 +432,48 @@ class ClientCore:
                 status=status,
                 secret=self.secret,
             )
-        chat = parse.shaped(
-            lambda d: parse.chat_completion(d, rid),
-            data,
-            what=what,
-            request_id=rid,
-            status=status,
-            secret=self.secret,
-        )
-        return split_inline(chat) if spec.inline_reasoning else chat
+            if spec.kind == "completion":
+                return self.checked(spec, completion)
+            chat = chat_of_completion(completion)
+        else:
+            chat = parse.shaped(
+                lambda d: parse.chat_completion(d, rid),
+                data,
+                what=what,
+                request_id=rid,
+                status=status,
+                secret=self.secret,
+            )
+        return self.checked(spec, split_inline(chat) if spec.inline_reasoning else chat)
+
+    def checked(self, spec: RequestSpec, answer: AnswerT) -> AnswerT:
+        """``answer``, once each choice that ended on its own is inside the request's grammar.
+
+        Raises:
+            GrammarIgnored: a choice ended with ``finish_reason: "stop"`` outside the
+                grammar: the server took the grammar field but did not apply it.
+        """
+        if spec.grammar is None or spec.user_stops:
+            return answer  # a user's stop sequence may cut a member short
+        from wafer_grammar.grammar import Grammar
+
+        grammar = spec.grammar
+        if isinstance(grammar, str):
+            grammar = Grammar.from_ebnf(grammar)
+        for choice in answer.choices:
+            if choice.finish_reason != "stop":
+                continue
+            text = choice.text
+            try:
+                if grammar.accepts(text):
+                    continue
+                grammar.parse(text)  # raises the mismatch: where, and what was expected
+            except TextUnjudgeable:
+                return answer  # token-level macros: no text check exists
+            except OutputMismatch as exc:
+                where = self.profile
+                raise GrammarIgnored(exc, server=where.name, field=where.grammar_field) from None
+        return answer
 
     def assembler(
         self, spec: RequestSpec, headers: Mapping[str, str]
@@ -344,9 +481,8 @@ class ClientCore:
         rid = request_id_of(headers, secret=self.secret)
         if spec.kind == "completion":
             return CompletionAssembler(secret=self.secret, request_id=rid)
-        return ChatAssembler(
-            secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning
-        )
+        assembler = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler
+        return assembler(secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning)
 
 
 def split_inline(chat: ChatCompletion) -> ChatCompletion:
@@ -363,3 +499,11 @@ def split_inline(chat: ChatCompletion) -> ChatCompletion:
 
 def _timeouts(value: Timeouts | float | None) -> Timeouts | None:
     return None if value is None else Timeouts.of(value)
+
+
+def _reasoning(options: Mapping[str, Any]) -> Reasoning:
+    """The reasoning keywords among a call's options."""
+    names = ("thinking", "keep_thinking", "preserve_thinking", "enable_thinking")
+    given = {k: options[k] for k in names if options.get(k) is not None}
+    effort = options.get("reasoning_effort")
+    return Reasoning(**given, reasoning_effort=effort if isinstance(effort, str) else None)

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from wafer_grammar.client.build import SAMPLING_FIELDS, Sampling
 from wafer_grammar.client.config import Timeouts
+from wafer_grammar.client.request_body import SAMPLING_FIELDS, Sampling
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
 
 class CompletionOptions(TypedDict, total=False):
@@ -49,14 +49,19 @@ class CompletionOptions(TypedDict, total=False):
 class ChatOptions(CompletionOptions, total=False):
     """Keywords of ``chat`` and ``stream_chat``: the completion ones plus chat's own."""
 
-    thinking: bool | None
-    """Switch reasoning on or off through the model's own template variable."""
+    thinking: bool | Mapping[str, Any] | None
+    """Reasoning on or off: sent as ``thinking: {"type": "enabled" | "disabled"}``."""
+    keep_thinking: bool | None
+    """Carry earlier turns' reasoning into the prompt (Kimi-K2.6, GLM-5.1)."""
     reasoning_effort: str | None
+    """``none``, ``low``, ``medium``, ``high`` or ``max`` (checked before sending)."""
     enable_thinking: bool | None
     preserve_thinking: bool | None
-    """Keep earlier turns' reasoning in the prompt (templates that support it)."""
+    """``keep_thinking`` under its Wafer field name."""
     tools: Sequence[Mapping[str, Any]] | None
     tool_choice: str | Mapping[str, Any] | None
+    parallel_tool_calls: bool | None
+    """Allow several ``tool_calls`` in one answer."""
     response_format: Any
     """A dict as OpenAI defines it, or a pydantic model class (sent as its JSON Schema)."""
 

@@ -241,6 +241,48 @@ class ChatAssembler(Assembler[ChatCompletionChunk, ChatCompletion]):
         )
 
 
+class CompletionChatAssembler(ChatAssembler):
+    """A ``/v1/completions`` stream (a grammar-constrained chat) folded as a chat stream."""
+
+    def _parse(self, doc: Any) -> ChatCompletionChunk:
+        chunk = parse.completion_chunk(doc)
+        return ChatCompletionChunk(
+            id=chunk.id,
+            model=chunk.model,
+            usage=chunk.usage,
+            created=chunk.created,
+            choices=tuple(
+                ChatChunkChoice(
+                    index=c.index,
+                    delta=ChatDelta(content=c.text or None),
+                    finish_reason=c.finish_reason,
+                    logprobs=c.logprobs,
+                )
+                for c in chunk.choices
+            ),
+        )
+
+
+def chat_of_completion(completion: Completion) -> ChatCompletion:
+    """A completion of a rendered chat prompt, in chat's shape (the text is the message)."""
+    return ChatCompletion(
+        id=completion.id,
+        model=completion.model,
+        created=completion.created,
+        usage=completion.usage,
+        request_id=completion.request_id,
+        choices=tuple(
+            ChatChoice(
+                index=c.index,
+                message=ChatMessage(role="assistant", content=c.text),
+                finish_reason=c.finish_reason,
+                logprobs=c.logprobs,
+            )
+            for c in completion.choices
+        ),
+    )
+
+
 def _merge_tool_call(calls: list[ToolCall], call: ToolCall) -> None:
     """Add ``call``; a fragment of a call already seen (same index) extends its arguments.
 

@@ -1,4 +1,7 @@
-"""The blocking client: :class:`WaferClient` (its twin is :mod:`wafer_grammar.client.aio`)."""
+"""GENERATED from :mod:`wafer_grammar.client.aio` by unasync; do not edit.
+
+Edit that file and run ``make sync-client``; a test fails when this one is stale.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from wafer_grammar.client import options as opts
 from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
+from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
 from wafer_grammar.client.stream import Assembler, ChunkT, ResultT
@@ -37,12 +41,14 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from wafer_grammar.decoding.cost import Cost
+    from wafer_grammar.tokenize.provider import TokenizerCache
 
 
 class Stream(Generic[ChunkT, ResultT]):
-    """A streamed answer: iterate it for chunks; :meth:`final` gives the whole answer.
+    """A streamed answer: iterate it for its chunks; ``final()`` gives the whole answer.
 
-    Close it (or use ``with``) when not iterating to the end, to free the connection.
+    Close it (or use it as a context manager) when not iterating to the end, to free
+    the connection.
     ``usage`` is set once the last chunk has arrived.
     """
 
@@ -71,9 +77,9 @@ class Stream(Generic[ChunkT, ResultT]):
         return self
 
     def __next__(self) -> ChunkT:
-        return next(self._chunks)
+        return self._chunks.__next__()
 
-    def _iterate(self) -> Generator[ChunkT, None, None]:
+    def _iterate(self) -> Generator[ChunkT, None]:
         decoder = SSEDecoder()
         try:
             for raw in self._response.iter_bytes():
@@ -97,7 +103,7 @@ class Stream(Generic[ChunkT, ResultT]):
         """Read the rest of the stream; the whole answer, as the non-streamed call gives it."""
         for _ in self:
             pass
-        return self._assembler.result()
+        return self._client._core.checked(self._spec, self._assembler.result())
 
     def close(self) -> None:
         self._chunks.close()
@@ -111,9 +117,10 @@ class Stream(Generic[ChunkT, ResultT]):
 
 
 class WaferClient:
-    """A blocking client for Wafer's OpenAI-compatible API (or the embedded local server).
+    """A client for Wafer's OpenAI-compatible API (or the embedded local server).
 
-    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``
+    ``with WaferClient() as client: client.completions("GLM-5.1", ids, grammar=g)``;
+    the asyncio twin is used the same way with ``async with`` and ``await``.
 
     Parameters:
         base_url: API root (default ``$WAFER_BASE_URL``, else ``https://pass.wafer.ai/v1``).
@@ -124,8 +131,15 @@ class WaferClient:
         headers: extra headers for every request.
         zdr: send ``Wafer-ZDR: required`` on every inference request.
         tokenize_text: encode text prompts locally (Wafer takes token IDs only).
-        transport: an ``httpx.BaseTransport`` (the seam for tests, proxies, recording).
+        server: the server's profile: ``"wafer"`` (default), ``"sglang"``, ``"vllm"``,
+            ``"llamacpp"`` (each takes the grammar in its own field), or ``"auto"``
+            (``/v1/models`` says); see :mod:`wafer_grammar.client.profiles`.
+        transport: an httpx transport (``httpx.BaseTransport``, or
+            ``httpx.AsyncBaseTransport`` for the asyncio client): the seam for
+            tests, proxies, recording.
         config: a whole :class:`ClientConfig` instead of the keywords above.
+        tokenizers: where text prompts' tokenizers come from (default: the process's
+            shared :class:`~wafer_grammar.tokenize.provider.TokenizerCache`).
     """
 
     def __init__(
@@ -139,8 +153,10 @@ class WaferClient:
         headers: Mapping[str, str] | None = None,
         zdr: bool = False,
         tokenize_text: bool = True,
+        server: str = "wafer",
         transport: httpx.BaseTransport | None = None,
         config: ClientConfig | None = None,
+        tokenizers: TokenizerCache | None = None,
     ) -> None:
         self.config = config or resolve_config(
             base_url=base_url,
@@ -151,17 +167,27 @@ class WaferClient:
             headers=headers,
             zdr=zdr,
             tokenize_text=tokenize_text,
+            server=server,
         )
-        self._core = ClientCore(self.config)
+        if tokenizers is None:
+            from wafer_grammar.tokenize.provider import shared_tokenizers
+
+            tokenizers = shared_tokenizers()
+        self._core = ClientCore(self.config, tokenizers)
         self._http = httpx.Client(
             transport=transport,
             limits=httpx_limits(self.config.limits),
             timeout=httpx_timeout(self.config.timeouts),
         )
 
+    @property
+    def profile(self) -> ServerProfile:
+        """The server profile requests are shaped for."""
+        return self._core.profile
+
     def __repr__(self) -> str:
         key = "<set>" if self.config.api_key else "None"
-        return f"<WaferClient base_url={self.config.base_url!r} api_key={key}>"
+        return f"<{type(self).__name__} base_url={self.config.base_url!r} api_key={key}>"
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -258,7 +284,7 @@ class WaferClient:
         sampling, rest = opts.split(
             method, options, opts.CHAT_KEYS if chat else opts.COMPLETION_KEYS
         )
-        if self._core.needs_cards(rest.get("zdr")):
+        if self._core.needs_cards(rest):
             self.models()
         if chat:
             return self._core.chat_spec(model, payload, sampling=sampling, stream=stream, **rest)
@@ -296,7 +322,7 @@ class WaferClient:
         prompt: str | Sequence[int] | Any,
         **options: Unpack[opts.CompletionOptions],
     ) -> Stream[CompletionChunk, Completion]:
-        """As :meth:`completions`, streamed: iterate the chunks; ``.final()`` folds them."""
+        """As :meth:`completions`, streamed: iterate the chunks; ``final()`` gives the answer."""
         spec = self._spec("stream_completions", model, prompt, options, chat=False, stream=True)
         response = self._send(spec)
         assembler = self._core.assembler(spec, response.headers)

@@ -26,11 +26,18 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from wafer_grammar.convert.common import grammar_of
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.pyregex import class_pattern
 from wafer_grammar.ebnf.regex import _MAX_CP, _RegexParser, complement, normalize
-from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, Rule, Sequence
+from wafer_grammar.ebnf.syntax import (
+    CharClass,
+    Choice,
+    Expr,
+    GrammarAST,
+    Literal,
+    Repeat,
+    Rule,
+    Sequence,
+)
 from wafer_grammar.errors import RegexUnsupported
 
 Ranges = tuple[tuple[int, int], ...]
@@ -475,11 +482,10 @@ def python_regex_to_expr(
     return strip_anchors(expr)
 
 
-def regex_grammar(pattern: str, flags: int = 0) -> Grammar:
+def regex_ast(pattern: str, flags: int = 0) -> GrammarAST:
     """A grammar whose language is exactly the strings ``re.fullmatch(pattern, s, flags)`` takes.
 
     Raises:
         RegexUnsupported: see :func:`python_regex_to_expr`.
     """
-    expr = python_regex_to_expr(pattern, flags)
-    return grammar_of([Rule("root", expr)])
+    return GrammarAST((Rule("root", python_regex_to_expr(pattern, flags)),))

@@ -3,8 +3,8 @@
 Pure (no I/O) and light: ``jsonschema`` and ``pydantic`` load only when used.
 """
 
+from wafer_grammar.decoding.answer_check import decode
 from wafer_grammar.decoding.cost import Cost, cost_of
-from wafer_grammar.decoding.labels import LabelDistribution, label_probabilities
-from wafer_grammar.decoding.validate import decode
+from wafer_grammar.decoding.distribution import LabelDistribution, label_probabilities
 
 __all__ = ["Cost", "LabelDistribution", "cost_of", "decode", "label_probabilities"]

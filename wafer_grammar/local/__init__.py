@@ -12,24 +12,30 @@ when an engine starts (:meth:`Engine.start`), not before.
         print(out.choices[0].text)
 """
 
-from wafer_grammar.local.config import EngineConfig
 from wafer_grammar.local.engine import Engine, Generation
+from wafer_grammar.local.engine_config import EngineConfig
+from wafer_grammar.local.engine_results import (
+    EngineChoice,
+    EngineCompletion,
+    EngineDelta,
+    EngineTokenLogprob,
+    EngineUsage,
+)
 from wafer_grammar.local.faults import Fault, FaultPlan
 from wafer_grammar.local.params import SamplingParams
-from wafer_grammar.local.results import Choice, Completion, Delta, TokenLogprob, Usage
 from wafer_grammar.local.server import LocalServer
 
 __all__ = [
-    "Choice",
-    "Completion",
-    "Delta",
     "Engine",
+    "EngineChoice",
+    "EngineCompletion",
     "EngineConfig",
+    "EngineDelta",
+    "EngineTokenLogprob",
+    "EngineUsage",
     "Fault",
     "FaultPlan",
     "Generation",
     "LocalServer",
     "SamplingParams",
-    "TokenLogprob",
-    "Usage",
 ]

@@ -36,7 +36,7 @@ class ErrorAnswer:
 
 def json_schema_converter() -> Callable[[dict[str, Any]], str] | None:
     """``schema -> ebnf`` through ``Grammar.from_json_schema``, when the converter exists."""
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
     convert = getattr(Grammar, "from_json_schema", None)
     if convert is None:

@@ -16,14 +16,19 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.errors import EngineError, InvalidRequest
-from wafer_grammar.local.config import EngineConfig
+from wafer_grammar.local.engine_config import EngineConfig
+from wafer_grammar.local.engine_results import (
+    EngineChoice,
+    EngineCompletion,
+    EngineDelta,
+    EngineUsage,
+)
 from wafer_grammar.local.params import SamplingParams
-from wafer_grammar.local.results import Choice, Completion, Delta, Usage
 from wafer_grammar.tokenize.budget import check_budget
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
-    from wafer_grammar.local.decode import DecodeJob
+    from wafer_grammar.grammar import Grammar
+    from wafer_grammar.local.generation import DecodeJob
     from wafer_grammar.local.grammars import GrammarCache
     from wafer_grammar.local.model import LoadedModel
     from wafer_grammar.tokenize.tokenizer import Tokenizer
@@ -46,30 +51,30 @@ class Generation:
     def __init__(self, job: DecodeJob, prompt_tokens: int) -> None:
         self.job = job
         self.prompt_tokens = prompt_tokens
-        self.usage: Usage | None = None
-        self._items: queue.Queue[list[Delta] | _Done | BaseException] = queue.Queue()
+        self.usage: EngineUsage | None = None
+        self._items: queue.Queue[list[EngineDelta] | _Done | BaseException] = queue.Queue()
 
     def cancel(self) -> None:
         """Stop decoding this request (its iterator then ends early)."""
         self.job.cancelled.set()
 
-    def __iter__(self) -> Iterator[Delta]:
+    def __iter__(self) -> Iterator[EngineDelta]:
         while True:
             item = self._items.get()
             if isinstance(item, BaseException):
                 raise item
             if isinstance(item, _Done):
-                self.usage = Usage(self.prompt_tokens, item.generated)
+                self.usage = EngineUsage(self.prompt_tokens, item.generated)
                 return
             yield from item
 
-    def result(self) -> Completion:
+    def result(self) -> EngineCompletion:
         """Wait for the whole completion."""
-        choices = [Choice(index=i) for i in range(self.job.params.n)]
+        choices = [EngineChoice(index=i) for i in range(self.job.params.n)]
         for delta in self:
             choices[delta.index].add(delta)
         assert self.usage is not None
-        return Completion(choices, self.usage, list(self.job.prompt_ids))
+        return EngineCompletion(choices, self.usage, list(self.job.prompt_ids))
 
 
 class Engine:
@@ -154,10 +159,8 @@ class Engine:
     def compile(self, grammar: str | Grammar) -> Any:
         """The compiled grammar (cached by its exact EBNF text).
 
-        Raises
-        ------
-        GrammarError
-            Invalid grammar; ``.diagnostics`` carry line and column.
+        Raises:
+            GrammarError: Invalid grammar; ``.diagnostics`` carry line and column.
         """
         text = grammar if isinstance(grammar, str) else grammar.source or grammar.to_ebnf()
         return self.grammars.get(text)
@@ -194,27 +197,18 @@ class Engine:
     ) -> Generation:
         """Queue a request; iterate the returned :class:`Generation` for its deltas.
 
-        Parameters
-        ----------
-        prompt:
-            Token ids, or text (tokenized with the model's tokenizer).
-        grammar:
-            EBNF text or a :class:`Grammar`; every choice is in its language.
-        params:
-            Sampling parameters (default: :class:`SamplingParams`'s defaults).
-        compiled:
-            An already compiled grammar (instead of ``grammar``).
+        Parameters:
+            prompt: Token ids, or text (tokenized with the model's tokenizer).
+            grammar: EBNF text or a :class:`Grammar`; every choice is in its language.
+            params: Sampling parameters (default: :class:`SamplingParams`'s defaults).
+            compiled: An already compiled grammar (instead of ``grammar``).
 
-        Raises
-        ------
-        InvalidRequest
-            Bad prompt ids, or the engine is shutting down (status 503).
-        GrammarError
-            The grammar is invalid.
-        ContextLengthExceeded
-            The prompt plus ``max_tokens`` does not fit the context.
+        Raises:
+            InvalidRequest: Bad prompt ids, or the engine is shutting down (status 503).
+            GrammarError: The grammar is invalid.
+            ContextLengthExceeded: The prompt plus ``max_tokens`` does not fit the context.
         """
-        from wafer_grammar.local.decode import DecodeJob
+        from wafer_grammar.local.generation import DecodeJob
 
         if self._closing:
             raise InvalidRequest("the engine is shutting down", code="shutting_down", status=503)
@@ -236,7 +230,7 @@ class Engine:
         grammar: str | Grammar | None = None,
         params: SamplingParams | None = None,
         **sampling: Any,
-    ) -> Completion:
+    ) -> EngineCompletion:
         """Generate a whole completion (``sampling`` keywords build the params).
 
         ``engine.complete(ids, grammar='root ::= "yes" | "no"', max_tokens=4, temperature=0)``
@@ -253,7 +247,7 @@ class Engine:
         thinking: bool = False,
         params: SamplingParams | None = None,
         **sampling: Any,
-    ) -> Completion:
+    ) -> EngineCompletion:
         """Render ``messages`` with the model's chat template, then :meth:`complete`."""
         prompt = self.tokenizer.encode_chat(messages, thinking=thinking)
         return self.complete(prompt.ids, grammar=grammar, params=params, **sampling)
@@ -261,7 +255,7 @@ class Engine:
     # ------------------------------------------------------------ the worker
 
     def _work(self) -> None:
-        from wafer_grammar.local import decode
+        from wafer_grammar.local import generation as decode_loop
 
         loaded = self.loaded
         while True:
@@ -272,7 +266,7 @@ class Engine:
                 generation._items.put(_Done(0))
                 continue
             try:
-                total = decode.run(loaded, generation.job, generation._items.put)
+                total = decode_loop.run(loaded, generation.job, generation._items.put)
             except Exception as exc:  # handed to the waiting request, never lost
                 logger.exception("decoding failed")
                 error = (

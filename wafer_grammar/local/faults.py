@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from wafer_grammar.errors import InvalidRequest
 
@@ -117,6 +117,23 @@ class FaultPlan:
     _faults: list[Fault] = field(default_factory=list)
     _log: list[RequestRecord] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _in_flight: int = field(default=0, repr=False)
+    _settled: threading.Condition = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._settled = threading.Condition(self._lock)
+
+    # A client sees its answer before the server's handler has logged it: readers of
+    # the log wait for requests in flight, so a test never races the handler.
+    SETTLE_SECONDS: ClassVar[float] = 10.0
+
+    def begin(self) -> None:
+        """A request has arrived; :meth:`record` ends it."""
+        with self._lock:
+            self._in_flight += 1
+
+    def _wait_settled(self) -> None:
+        self._settled.wait_for(lambda: self._in_flight == 0, timeout=self.SETTLE_SECONDS)
 
     def add(self, *faults: Fault) -> None:
         """Append faults; each is taken by one later request."""
@@ -124,8 +141,9 @@ class FaultPlan:
             self._faults.extend(faults)
 
     def clear(self) -> None:
-        """Drop the faults not yet taken, and the request log."""
+        """Drop the faults not yet taken, and the request log (after requests in flight end)."""
         with self._lock:
+            self._wait_settled()
             self._faults.clear()
             self._log.clear()
 
@@ -143,14 +161,19 @@ class FaultPlan:
                     return self._faults.pop(i)
         return None
 
-    def record(self, record: RequestRecord) -> None:
+    def record(self, record: RequestRecord, *, began: bool = False) -> None:
+        """Log a request that has ended (``began``: one that :meth:`begin` announced)."""
         with self._lock:
             self._log.append(record)
+            if began:
+                self._in_flight -= 1
+                self._settled.notify_all()
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request served so far, oldest first."""
+        """Every request served so far, oldest first (once requests in flight have ended)."""
         with self._lock:
+            self._wait_settled()
             return list(self._log)
 
     @classmethod

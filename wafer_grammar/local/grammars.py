@@ -13,8 +13,8 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import GrammarError, InvalidRequest
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 _LOG_PREFIX = re.compile(r"^\[[^\]]*\] \S+:\d+: ")

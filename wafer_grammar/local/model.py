@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from wafer_grammar.errors import ModelUnavailable
-from wafer_grammar.local.config import (
+from wafer_grammar.local.engine_config import (
     MODEL_ID,
     EngineConfig,
     packaged_model_path,

@@ -12,7 +12,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from wafer_grammar.local.results import Choice, Delta, TokenLogprob, Usage
+from wafer_grammar.local.engine_results import (
+    EngineChoice,
+    EngineDelta,
+    EngineTokenLogprob,
+    EngineUsage,
+)
 from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 ERROR_TYPES = {
@@ -47,7 +52,7 @@ def error_body(
     return {"error": error}
 
 
-def usage_body(usage: Usage) -> dict[str, int]:
+def usage_body(usage: EngineUsage) -> dict[str, int]:
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
@@ -120,7 +125,7 @@ class Shaper:
     def _piece(self, token_id: int) -> str:
         return self._tok.pieces([token_id])[0]
 
-    def _logprobs_body(self, entries: Sequence[TokenLogprob]) -> dict[str, Any] | None:
+    def _logprobs_body(self, entries: Sequence[EngineTokenLogprob]) -> dict[str, Any] | None:
         if not self._logprobs:
             return None
         if self.chat:
@@ -151,14 +156,14 @@ class Shaper:
             "text_offset": [e.offset for e in entries],
         }
 
-    def completion(self, choices: Sequence[Choice], usage: Usage) -> dict[str, Any]:
+    def completion(self, choices: Sequence[EngineChoice], usage: EngineUsage) -> dict[str, Any]:
         """The whole (non-streamed) response."""
         body = self._envelope(chunk=False)
         body["choices"] = [self._choice(c) for c in choices]
         body["usage"] = usage_body(usage)
         return body
 
-    def _choice(self, c: Choice) -> dict[str, Any]:
+    def _choice(self, c: EngineChoice) -> dict[str, Any]:
         out: dict[str, Any] = {"index": c.index}
         if self.chat:
             out["message"] = {"role": "assistant", "content": c.text}
@@ -169,13 +174,13 @@ class Shaper:
         out["matched_stop"] = c.matched_stop
         return out
 
-    def chunk(self, deltas: Sequence[Delta]) -> dict[str, Any]:
+    def chunk(self, deltas: Sequence[EngineDelta]) -> dict[str, Any]:
         """One stream chunk holding one decoding step's deltas."""
         body = self._envelope(chunk=True)
         body["choices"] = [self._chunk_choice(d) for d in deltas]
         return body
 
-    def _chunk_choice(self, d: Delta) -> dict[str, Any]:
+    def _chunk_choice(self, d: EngineDelta) -> dict[str, Any]:
         out: dict[str, Any] = {"index": d.index}
         if self.chat:
             delta: dict[str, Any] = {}
@@ -192,7 +197,7 @@ class Shaper:
         out["matched_stop"] = d.matched_stop
         return out
 
-    def usage_chunk(self, usage: Usage) -> dict[str, Any]:
+    def usage_chunk(self, usage: EngineUsage) -> dict[str, Any]:
         """The final chunk: no choices, the usage of the whole request."""
         body = self._envelope(chunk=True)
         body["choices"] = []

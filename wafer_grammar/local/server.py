@@ -21,8 +21,8 @@ from typing import Any
 
 from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local.app import App, error_answer
-from wafer_grammar.local.config import EngineConfig
 from wafer_grammar.local.engine import Engine, Generation
+from wafer_grammar.local.engine_config import EngineConfig
 from wafer_grammar.local.faults import Fault, FaultPlan, RequestRecord
 from wafer_grammar.local.protocol import Request, parse_json
 from wafer_grammar.local.responses import Shaper, error_body
@@ -39,9 +39,6 @@ class _Cut(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
-    _path: str
-    _recorded: bool
-    _fault: Fault | None
     protocol_version = "HTTP/1.1"
     server_version = "wafer-grammar-local"
 
@@ -77,9 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data[: len(data) // 2])
             self.wfile.flush()
             raise _Cut
-        self._status = status
-        self._record()  # before the answer is out: a client holding it finds it in the log
         self.wfile.write(data)
+        self._status = status
 
     def _error(
         self,
@@ -130,19 +126,15 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
-    def _record(self) -> None:
-        """Log this request in the fault plan, once: as its answer goes out, or at the end."""
-        if not self._recorded:
-            self._recorded = True
-            fault = self._fault.kind if self._fault else None
-            self.server.faults.record(RequestRecord(self.command, self._path, self._status, fault))
-
     def _dispatch(self, method: str) -> None:
         self._status = 0
-        self._recorded = False
-        self._fault = None
         fault: Fault | None = None
-        path = self._path = self.path.split("?", 1)[0]
+        path = self.path.split("?", 1)[0]
+        # The log's readers wait for the requests in flight; a control request (which
+        # reads the log) must not wait for itself.
+        tracked = not path.startswith(CONTROL_PREFIX)
+        if tracked:
+            self.server.faults.begin()
         try:
             # Read the body before anything can answer: a body left unread on a
             # kept-alive connection would be taken for the next request.
@@ -155,13 +147,13 @@ class _Handler(BaseHTTPRequestHandler):
             if path.startswith(CONTROL_PREFIX):
                 self._control(method, path)
                 return
-            fault = self._fault = self.server.faults.take(path)
+            fault = self.server.faults.take(path)
             if fault is not None and fault.kind == "status":
                 self._fault_status(fault)
                 return
             if fault is not None and fault.kind == "slow_first_byte":
                 time.sleep(fault.delay)
-                fault = self._fault = None
+                fault = None
             self._route(method, path, fault)
         except _Cut:
             self.close_connection = True
@@ -172,7 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
             answer = error_answer(exc)
             self._send_json(answer.status, answer.body)
         finally:
-            self._record()
+            self.server.faults.record(
+                RequestRecord(method, path, self._status, fault.kind if fault else None),
+                began=tracked,
+            )
 
     def _fault_status(self, fault: Fault) -> None:
         headers = {}
@@ -365,18 +360,12 @@ class LocalServer:
     ``with LocalServer(port=0) as server: ... server.base_url ...`` runs it in a
     background thread; :meth:`serve_forever` runs it in the calling one.
 
-    Parameters
-    ----------
-    engine:
-        The engine to serve (default: a new one from ``config``); started here.
-    host, port:
-        Where to listen; port 0 picks a free one (read :attr:`port`).
-    api_key:
-        When set, every request needs ``Authorization: Bearer <api_key>``.
-    faults:
-        A fault plan (default: an empty one, which injects nothing).
-    test_control:
-        Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
+    Parameters:
+        engine: The engine to serve (default: a new one from ``config``); started here.
+        host, port: Where to listen; port 0 picks a free one (read :attr:`port`).
+        api_key: When set, every request needs ``Authorization: Bearer <api_key>``.
+        faults: A fault plan (default: an empty one, which injects nothing).
+        test_control: Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
     """
 
     def __init__(

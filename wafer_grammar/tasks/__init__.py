@@ -6,11 +6,13 @@
 light: clients, tokenizers and the engine load when a task runs.
 """
 
+from wafer_grammar.tasks.api_async import aclassify, aextract, aextract_full
+from wafer_grammar.tasks.api_sync import classify, extract, extract_full
 from wafer_grammar.tasks.backend import Backend, open_async_client, open_client
 from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, run_batch
-from wafer_grammar.tasks.classification import Classification, aclassify, classify
+from wafer_grammar.tasks.classification import Classification
 from wafer_grammar.tasks.design import LabelDesignWarning, WaferGrammarWarning
-from wafer_grammar.tasks.extraction import Extraction, aextract, extract, extract_full
+from wafer_grammar.tasks.extraction import Extraction
 
 __all__ = [
     "Backend",
@@ -23,6 +25,7 @@ __all__ = [
     "WaferGrammarWarning",
     "aclassify",
     "aextract",
+    "aextract_full",
     "classify",
     "extract",
     "extract_full",

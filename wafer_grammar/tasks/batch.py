@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.errors import OutputWriteFailed, RateLimited
+from wafer_grammar.tasks.api_async import arun_steps
 from wafer_grammar.tasks.jsonl import Appender, Item, id_key, read_inputs, recover_output
 from wafer_grammar.tasks.progress import Progress, format_cost, make_progress
 
@@ -182,27 +183,28 @@ class Gate:
 
 async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[str, Any]:
     if job.task == "classify":
-        from wafer_grammar.tasks.classification import aclassify
+        from wafer_grammar.tasks.classification import classification_steps
 
-        found = await aclassify(
-            item.text,
+        steps = classification_steps(
+            [item.text],
             job.labels,
             model=job.model,
-            client=client,
             instructions=job.instructions,
             orders=job.orders,
+            problems=(),  # checked once for the whole run (summary.label_warnings)
         )
+        (found,) = await arun_steps(steps, client)
         return found.to_dict()
-    from wafer_grammar.tasks.extraction import aextract
+    from wafer_grammar.tasks.extraction import extraction_steps
 
-    extraction = await aextract(
+    extraction_body = extraction_steps(
         item.text,
         job.schema,
         model=job.model,
-        client=client,
         instructions=job.instructions,
         max_tokens=job.max_tokens,
     )
+    extraction = await arun_steps(extraction_body, client)
     return extraction.to_dict()
 
 
@@ -294,7 +296,7 @@ async def run_batch(
     todo, skipped = prepare(input_path, output_path, retry_failed=retry_failed)
     summary = BatchSummary(total=len(todo) + skipped, skipped=skipped)
     if job.task == "classify":
-        from wafer_grammar.ebnf.grammar import Grammar
+        from wafer_grammar.grammar import Grammar
         from wafer_grammar.tasks.classification import tokenizer_for
         from wafer_grammar.tasks.design import design_warnings
 

@@ -13,19 +13,17 @@ off (``thinking=False``): a label needs no thinking tokens.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.errors import PricingUnavailable
+from wafer_grammar.grammar import Grammar
+from wafer_grammar.label_set import prefix_pairs
 from wafer_grammar.tasks.design import design_warnings
+from wafer_grammar.tasks.steps import Steps, complete_all, price_all
 
 if TYPE_CHECKING:
-    from wafer_grammar.client.aio import AsyncWaferClient
-    from wafer_grammar.client.sync import WaferClient
     from wafer_grammar.client.types import Completion, Usage
-    from wafer_grammar.convert.choice import LabelGrammar
     from wafer_grammar.decoding.cost import Cost
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
@@ -82,17 +80,15 @@ class Plan:
     """What to send for one text: one token-ID prompt per label order."""
 
     prompts: tuple[list[int], ...]
-    grammar: LabelGrammar
+    grammar: Grammar
     options: dict[str, Any]
 
 
-@functools.lru_cache(maxsize=8)
 def tokenizer_for(model: str) -> Tokenizer:
-    """The model's tokenizer, loaded once per process (loading takes a fraction of a second,
-    but a batch would pay it per text)."""
-    from wafer_grammar.tokenize import load_tokenizer
+    """The model's tokenizer, from the process's shared cache (a batch loads it once)."""
+    from wafer_grammar.tokenize.provider import shared_tokenizers
 
-    return load_tokenizer(model)
+    return shared_tokenizers().get(model)
 
 
 def messages_for(
@@ -129,7 +125,6 @@ def plan(
     orders: int = 1,
 ) -> Plan:
     """The prompts and options for one text (pure: nothing is sent)."""
-    from wafer_grammar.ebnf.grammar import Grammar
     from wafer_grammar.tokenize import max_tokens_for
 
     if not isinstance(text, str):
@@ -154,7 +149,7 @@ def plan(
 
 def read(
     answers: Sequence[Completion],
-    grammar: LabelGrammar,
+    grammar: Grammar,
     *,
     costs: Sequence[Cost | None],
     problems: Sequence[str] = (),
@@ -164,7 +159,7 @@ def read(
 
     generated = _label_of(answers[0], grammar)
     dists = [label_probabilities(answer, grammar).probabilities for answer in answers]
-    labels = list(grammar.labels)
+    labels = list(grammar.labels or ())
     mean = {label: sum(d[label] for d in dists) / len(dists) for label in labels}
     spread = None
     if len(dists) > 1:
@@ -183,7 +178,7 @@ def read(
     )
 
 
-def _label_of(answer: Completion, grammar: LabelGrammar) -> str:
+def _label_of(answer: Completion, grammar: Grammar) -> str:
     """The generated label; ConstraintViolation or TruncatedOutput when there is none."""
     from wafer_grammar.decoding import decode
     from wafer_grammar.errors import TruncatedOutput
@@ -194,9 +189,8 @@ def _label_of(answer: Completion, grammar: LabelGrammar) -> str:
         text = exc.text
         # Cut right after a whole label that no other label extends: only the stop token
         # was lost, and the grammar allowed nothing else.
-        if text in grammar.labels and not any(
-            other != text and other.startswith(text) for other in grammar.labels
-        ):
+        labels = grammar.labels or ()
+        if text in labels and all(short != text for short, _ in prefix_pairs(labels)):
             return text
         raise
 
@@ -224,126 +218,28 @@ def sum_costs(costs: Iterable[Cost | None]) -> Cost | None:
     return total
 
 
-def price(client: WaferClient, answer: Completion) -> Cost | None:
-    try:
-        return client.cost(answer)
-    except PricingUnavailable:
-        return None
-
-
-async def aprice(client: AsyncWaferClient, answer: Completion) -> Cost | None:
-    try:
-        return await client.cost(answer)
-    except PricingUnavailable:
-        return None
-
-
-# A str is also a Sequence[str]: the first overload wins for it, as intended.
-@overload
-def classify(  # type: ignore[overload-overlap]
-    text_or_texts: str,
+def classification_steps(
+    texts: Sequence[str],
     labels: Sequence[str],
     *,
     model: str,
-    client: WaferClient | None = ...,
-    instructions: str | None = ...,
-    orders: int = ...,
-    base_url: str | None = ...,
-) -> Classification: ...
-@overload
-def classify(
-    text_or_texts: Sequence[str],
-    labels: Sequence[str],
-    *,
-    model: str,
-    client: WaferClient | None = ...,
-    instructions: str | None = ...,
-    orders: int = ...,
-    base_url: str | None = ...,
-) -> list[Classification]: ...
-def classify(
-    text_or_texts: str | Sequence[str],
-    labels: Sequence[str],
-    *,
-    model: str,
-    client: WaferClient | None = None,
-    instructions: str | None = None,
-    orders: int = 1,
-    base_url: str | None = None,
-) -> Classification | list[Classification]:
-    """Label one text (or each of several) with exactly one of ``labels``.
-
-    Parameters:
-        text_or_texts: a text, or a sequence of texts (one result each, in order).
-        labels: the choice set, in the order the prompt lists them.
-        model: the model ID (the embedded engine serves ``SmolLM2-135M-Instruct``).
-        client: the client to send with. None: the backend rule of
-            :mod:`wafer_grammar.tasks.backend` (``base_url``, else Wafer when
-            ``$WAFER_API_KEY`` is set, else the embedded engine, started for this call).
-        instructions: replaces the default instruction line (labels are still listed).
-        orders: label orders to try per text (rotations, 1 to ``len(labels)``): with
-            more than one, probabilities are averaged and ``position_spread`` says
-            how much the order moved them.
-        base_url: a compatible server to use when ``client`` is None.
-
-    Returns:
-        A :class:`Classification`, or a list of them for a sequence of texts.
-
-    Raises:
-        InvalidLabels: empty or duplicate labels. ValueError: a bad ``orders``.
-        APIError: the request failed after retries. DecodeError: an unusable answer.
-
-    Warns:
-        LabelDesignWarning: labels that share a first token, or one that is a prefix
-        of another (the first generated token no longer decides).
-    """
-    single = isinstance(text_or_texts, str)
-    texts = [text_or_texts] if isinstance(text_or_texts, str) else list(text_or_texts)
-    if client is None:
-        from wafer_grammar.tasks.backend import open_client
-
-        with open_client(base_url) as (opened, _):
-            results = _classify_all(texts, labels, model, opened, instructions, orders)
-    else:
-        results = _classify_all(texts, labels, model, client, instructions, orders)
-    return results[0] if single else results
-
-
-def _classify_all(
-    texts: list[str],
-    labels: Sequence[str],
-    model: str,
-    client: WaferClient,
     instructions: str | None,
     orders: int,
-) -> list[Classification]:
-    tokenizer = tokenizer_for(model)
-    labels = list(labels)
-    from wafer_grammar.ebnf.grammar import Grammar
+    problems: Sequence[str] | None = None,
+) -> Steps[list[Classification]]:
+    """The classification of each text, in order, as steps (see :mod:`wafer_grammar.tasks.steps`).
 
-    Grammar.choice(labels)  # InvalidLabels before any warning or request
-    problems = design_warnings(labels, tokenizer)
+    Labels are checked before anything is sent, and their design is warned about
+    unless ``problems`` says it was already (a batch checks once, up front).
+    """
+    tokenizer = tokenizer_for(model)
+    labels = list(Grammar.choice(labels).labels or ())  # InvalidLabels before anything else
+    if problems is None:
+        problems = design_warnings(labels, tokenizer, stacklevel=5)
     results = []
     for text in texts:
         made = plan(text, labels, tokenizer, instructions=instructions, orders=orders)
-        answers = [client.completions(model, ids, **made.options) for ids in made.prompts]
-        costs = [price(client, answer) for answer in answers]
+        answers = yield from complete_all(model, made.prompts, made.options)
+        costs = yield from price_all(answers)
         results.append(read(answers, made.grammar, costs=costs, problems=problems))
     return results
-
-
-async def aclassify(
-    text: str,
-    labels: Sequence[str],
-    *,
-    model: str,
-    client: AsyncWaferClient,
-    instructions: str | None = None,
-    orders: int = 1,
-) -> Classification:
-    """:func:`classify` for one text with an :class:`AsyncWaferClient` (no label warnings:
-    a batch checks its labels once, up front, with :func:`design_warnings`)."""
-    made = plan(text, labels, tokenizer_for(model), instructions=instructions, orders=orders)
-    answers = [await client.completions(model, ids, **made.options) for ids in made.prompts]
-    costs = [await aprice(client, answer) for answer in answers]
-    return read(answers, made.grammar, costs=costs)

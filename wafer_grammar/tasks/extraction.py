@@ -14,21 +14,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.errors import TruncatedOutput
-from wafer_grammar.tasks.classification import (
-    aprice,
-    price,
-    sum_costs,
-    sum_usage,
-    tokenizer_for,
-    usage_dict,
-)
+from wafer_grammar.tasks.classification import sum_costs, sum_usage, tokenizer_for, usage_dict
+from wafer_grammar.tasks.steps import Complete, Steps, price_all
 
 if TYPE_CHECKING:
-    from wafer_grammar.client.aio import AsyncWaferClient
-    from wafer_grammar.client.sync import WaferClient
     from wafer_grammar.client.types import Completion
     from wafer_grammar.decoding.cost import Cost
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 DEFAULT_INSTRUCTIONS = "Extract the information in the text as JSON that follows this schema."
@@ -49,7 +41,7 @@ class Target:
 
 def target_of(schema_or_model: Any) -> Target:
     """A :class:`Target` from a JSON Schema dict or a pydantic model class."""
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
     if isinstance(schema_or_model, type) and hasattr(schema_or_model, "model_json_schema"):
         schema = schema_or_model.model_json_schema()
@@ -113,108 +105,27 @@ def _check_budget(max_tokens: int) -> None:
         raise ValueError(f"max_tokens must be a positive integer, not {max_tokens!r}")
 
 
-def extract_full(
+def extraction_steps(
     text: str,
     schema_or_model: Any,
     *,
     model: str,
-    client: WaferClient,
-    instructions: str | None = None,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-) -> Extraction:
-    """:func:`extract`, keeping the answers and costs."""
+    instructions: str | None,
+    max_tokens: int,
+) -> Steps[Extraction]:
+    """The extraction, as steps (see :mod:`wafer_grammar.tasks.steps`)."""
     _check_budget(max_tokens)
     target = target_of(schema_or_model)
     ids = prompt_ids(text, target, tokenizer_for(model), instructions)
     answers: list[Completion] = []
     for budget in (max_tokens, max_tokens * RETRY_FACTOR):
-        answer = client.completions(model, ids, **_options(target, budget))
-        answers.append(answer)
+        answers.append((yield Complete(model, ids, _options(target, budget))))
         try:
-            value = _decode(answer, target)
+            value = _decode(answers[-1], target)
         except TruncatedOutput:
             if len(answers) == 2:
                 raise
             continue
-        return Extraction(value, tuple(answers), tuple(price(client, a) for a in answers))
+        costs = yield from price_all(answers)
+        return Extraction(value, tuple(answers), tuple(costs))
     raise AssertionError("unreachable: the second truncation is raised above")
-
-
-async def aextract(
-    text: str,
-    schema_or_model: Any,
-    *,
-    model: str,
-    client: AsyncWaferClient,
-    instructions: str | None = None,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-) -> Extraction:
-    """:func:`extract_full` with an :class:`AsyncWaferClient`."""
-    _check_budget(max_tokens)
-    target = target_of(schema_or_model)
-    ids = prompt_ids(text, target, tokenizer_for(model), instructions)
-    answers: list[Completion] = []
-    for budget in (max_tokens, max_tokens * RETRY_FACTOR):
-        answer = await client.completions(model, ids, **_options(target, budget))
-        answers.append(answer)
-        try:
-            value = _decode(answer, target)
-        except TruncatedOutput:
-            if len(answers) == 2:
-                raise
-            continue
-        costs = tuple([await aprice(client, a) for a in answers])
-        return Extraction(value, tuple(answers), costs)
-    raise AssertionError("unreachable: the second truncation is raised above")
-
-
-def extract(
-    text: str,
-    schema_or_model: Any,
-    *,
-    model: str,
-    client: WaferClient | None = None,
-    instructions: str | None = None,
-    max_tokens: int = DEFAULT_MAX_TOKENS,
-    base_url: str | None = None,
-) -> Any:
-    """Extract a value matching ``schema_or_model`` from ``text``.
-
-    Parameters:
-        text: the document.
-        schema_or_model: a JSON Schema (dict) or a pydantic v2 model class.
-        model: the model ID.
-        client: the client to send with; None: the backend rule of
-            :mod:`wafer_grammar.tasks.backend` (see :func:`classify`).
-        instructions: replaces the default instruction line (the schema is still shown).
-        max_tokens: the first budget; after a truncation one retry gets 4 times it.
-        base_url: a compatible server to use when ``client`` is None.
-
-    Returns:
-        A dict (or other JSON value) valid under the schema, or a model instance.
-
-    Raises:
-        TruncatedOutput: truncated twice. SchemaViolation / ModelValidationFailed:
-        the value breaks a constraint the grammar could not enforce.
-        UnsupportedSchema: a schema keyword the grammar cannot enforce. APIError.
-    """
-    if client is not None:
-        return extract_full(
-            text,
-            schema_or_model,
-            model=model,
-            client=client,
-            instructions=instructions,
-            max_tokens=max_tokens,
-        ).value
-    from wafer_grammar.tasks.backend import open_client
-
-    with open_client(base_url) as (opened, _):
-        return extract_full(
-            text,
-            schema_or_model,
-            model=model,
-            client=opened,
-            instructions=instructions,
-            max_tokens=max_tokens,
-        ).value

@@ -18,8 +18,8 @@ if TYPE_CHECKING:
         assert_accepts,
         assert_rejects,
     )
+    from wafer_grammar.testing.case_coverage import CoverageReport
     from wafer_grammar.testing.cases import CaseFile, CaseFileError, load_cases
-    from wafer_grammar.testing.coverage import CoverageReport
     from wafer_grammar.testing.near_miss import near_misses
     from wafer_grammar.testing.plan import EmptyLanguage
     from wafer_grammar.testing.runner import GrammarRun, run_grammar

@@ -14,9 +14,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import OutputMismatch, WaferGrammarError
-from wafer_grammar.testing.coverage import Trace
+from wafer_grammar.grammar import Grammar
+from wafer_grammar.testing.case_coverage import Trace
 
 if TYPE_CHECKING:
     from wafer_grammar.engines.xgrammar_oracle import XGrammarMatcher

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from hypothesis import reject
 from hypothesis import strategies as st
 
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.render import render_string
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.testing.generate import Bounds, Chooser, Generator, Node, RandomChooser
 from wafer_grammar.testing.plan import Plan, make_plan
 from wafer_grammar.testing.strategies import DrawChooser, as_grammar

@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 
 from wafer_grammar.ebnf.analysis import recursive_rules
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.recognizer import Dispatch
 from wafer_grammar.ebnf.regex import positive_ranges
 from wafer_grammar.ebnf.syntax import (
@@ -39,6 +38,7 @@ from wafer_grammar.ebnf.syntax import (
     walk,
 )
 from wafer_grammar.errors import WaferGrammarError
+from wafer_grammar.grammar import Grammar
 
 # Simple characters first, so shrinking ends on "a" or "0", not on U+0000.
 _PREFERRED = (

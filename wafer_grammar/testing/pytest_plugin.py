@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
     from wafer_grammar.testing.assertions import Engine
     from wafer_grammar.testing.cases import CaseFile
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.errors import GrammarError, WaferGrammarError
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.testing.assertions import (
     Engine,
     GrammarAssertionError,
@@ -33,8 +33,8 @@ from wafer_grammar.testing.assertions import (
     trace_of,
     xgrammar_matcher,
 )
+from wafer_grammar.testing.case_coverage import CoverageReport, coverage
 from wafer_grammar.testing.cases import CaseFile, CaseFileError, case_path_for, load_cases
-from wafer_grammar.testing.coverage import CoverageReport, coverage
 from wafer_grammar.testing.generate import Bounds
 from wafer_grammar.testing.near_miss import NearMiss, sample_near_misses
 from wafer_grammar.testing.plan import make_plan

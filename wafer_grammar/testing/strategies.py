@@ -16,7 +16,7 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from wafer_grammar.ebnf.grammar import Grammar
+from wafer_grammar.grammar import Grammar
 from wafer_grammar.testing.generate import Bounds, Generator, Node, RandomChooser
 from wafer_grammar.testing.plan import Plan, make_plan
 

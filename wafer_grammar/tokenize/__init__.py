@@ -5,7 +5,7 @@ Importing this package is light: ``tokenizers``, ``transformers``, ``jinja2`` an
 """
 
 from wafer_grammar.tokenize.budget import check_budget
-from wafer_grammar.tokenize.labels import LabelReport, check_labels, max_tokens_for
+from wafer_grammar.tokenize.label_design import LabelReport, check_labels, max_tokens_for
 from wafer_grammar.tokenize.loading import load_tokenizer
 from wafer_grammar.tokenize.registry import (
     ModelEntry,

@@ -23,24 +23,16 @@ def prompt_length(prompt: int | Sized) -> int:
 def check_budget(prompt: int | Sized, *, max_tokens: int, max_model_len: int) -> int:
     """Check that ``prompt`` plus ``max_tokens`` fits ``max_model_len``.
 
-    Parameters
-    ----------
-    prompt:
-        The prompt's token count, its ids, or a ``Prompt``.
-    max_tokens:
-        The request's ``max_tokens`` (positive, as the API requires).
-    max_model_len:
-        The model card's ``max_model_len``: prompt and output tokens together.
+    Parameters:
+        prompt: The prompt's token count, its ids, or a ``Prompt``.
+        max_tokens: The request's ``max_tokens`` (positive, as the API requires).
+        max_model_len: The model card's ``max_model_len``: prompt and output tokens together.
 
-    Returns
-    -------
-    int
+    Returns:
         The tokens left over after the prompt and ``max_tokens`` (0 or more).
 
-    Raises
-    ------
-    ContextLengthExceeded
-        When ``prompt + max_tokens > max_model_len`` (the server's own test).
+    Raises:
+        ContextLengthExceeded: When ``prompt + max_tokens > max_model_len`` (the server's own test).
     """
     for name, value in (("max_tokens", max_tokens), ("max_model_len", max_model_len)):
         if isinstance(value, bool) or not isinstance(value, int) or value <= 0:

@@ -78,21 +78,14 @@ def load_tokenizer(
     4. a hub repo ID (``ORG/REPO``), through the normal hub cache; offline mode
        (``HF_HUB_OFFLINE=1``) uses the cache only.
 
-    Parameters
-    ----------
-    chat_template:
-        A template (text, or a path object to a file) that overrides the model's own.
-    registry:
-        The registry to look model IDs up in (default: :func:`default_registry`).
-    trust_remote_code:
-        Allow a hub tokenizer that runs code from its repo (Kimi's does).
+    Parameters:
+        chat_template: A template (text, or a path object to a file) that overrides the model's own.
+        registry: The registry to look model IDs up in (default: :func:`default_registry`).
+        trust_remote_code: Allow a hub tokenizer that runs code from its repo (Kimi's does).
 
-    Raises
-    ------
-    TokenizerNotFound
-        Nothing of that name could be found or fetched.
-    TokenizerError
-        It was found but could not be loaded.
+    Raises:
+        TokenizerNotFound: Nothing of that name could be found or fetched.
+        TokenizerError: It was found but could not be loaded.
     """
     name = os.fspath(model_or_path)
     if not isinstance(name, str):

@@ -319,35 +319,24 @@ class Tokenizer:
     ) -> Prompt:
         """Render ``messages`` with the chat template and generation prompt, then tokenize.
 
-        Parameters
-        ----------
-        messages:
-            OpenAI-style ``{"role", "content"}`` dicts (``reasoning_content``,
-            ``tool_calls`` passed through to the template).
-        thinking:
-            Reasoning on or off, set the way the model's template expects
-            (``enable_thinking`` for Qwen/GLM, ``thinking`` for DeepSeek/Kimi).
-        prefill:
-            Start of the assistant's reply. It is appended to the rendered text and
-            tokenized *together with* the template text after the last control
-            token, so the ids are the canonical tokenization of the whole text and
-            the junction splits no token. Prefer a prefill that does not end in a
-            space: the model would normally emit the space inside its next token.
-        tools:
-            Tool definitions, for templates that render them.
-        template_kwargs:
-            Extra template variables; they override the thinking switch.
-        max_tokens:
-            When given with a known ``max_model_len``, the budget is checked here.
+        Parameters:
+            messages: OpenAI-style ``{"role", "content"}`` dicts (``reasoning_content``,
+                ``tool_calls`` passed through to the template).
+            thinking: Reasoning on or off, set the way the model's template expects
+                (``enable_thinking`` for Qwen/GLM, ``thinking`` for DeepSeek/Kimi).
+            prefill: Start of the assistant's reply. It is appended to the rendered text and
+                tokenized *together with* the template text after the last control
+                token, so the ids are the canonical tokenization of the whole text and
+                the junction splits no token. Prefer a prefill that does not end in a
+                space: the model would normally emit the space inside its next token.
+            tools: Tool definitions, for templates that render them.
+            template_kwargs: Extra template variables; they override the thinking switch.
+            max_tokens: When given with a known ``max_model_len``, the budget is checked here.
 
-        Raises
-        ------
-        ChatTemplateMissing
-            No template and none supplied.
-        ThinkingUnsupported
-            The model cannot switch reasoning as asked.
-        ContextLengthExceeded
-            ``max_tokens`` given and the prompt does not leave room for it.
+        Raises:
+            ChatTemplateMissing: No template and none supplied.
+            ThinkingUnsupported: The model cannot switch reasoning as asked.
+            ContextLengthExceeded: ``max_tokens`` given and the prompt does not leave room for it.
         """
         if prefill is not None and not isinstance(prefill, str):
             raise TypeError(f"prefill must be a str, not {type(prefill).__name__}")

@@ -1,4 +1,4 @@
-"""JSON Schema -> grammar; see :func:`json_schema_grammar`."""
+"""JSON Schema -> grammar AST and coverage report; see :func:`json_schema_ast`."""
 
 from __future__ import annotations
 
@@ -6,20 +6,22 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from wafer_grammar.convert.common import grammar_of
 from wafer_grammar.convert.json_schema.converter import SchemaConverter
-from wafer_grammar.ebnf.grammar import Grammar
-from wafer_grammar.ebnf.syntax import Rule
+from wafer_grammar.convert.schema_coverage import Coverage
+from wafer_grammar.ebnf.syntax import GrammarAST, Rule
 from wafer_grammar.errors import UnsupportedSchema
 
 
-def json_schema_grammar(
+def json_schema_ast(
     schema: Mapping[str, Any] | bool | str,
     *,
     strict: bool = True,
     whitespace: str = "compact",
-) -> Grammar:
+) -> tuple[GrammarAST, Coverage]:
     """A grammar whose every output ``json.loads`` and validates against ``schema``.
+
+    :meth:`Grammar.from_json_schema <wafer_grammar.grammar.Grammar.from_json_schema>`
+    wraps the result.
 
     Parameters:
         schema: a JSON Schema (a dict, ``True``/``False``, or its JSON text).
@@ -32,7 +34,7 @@ def json_schema_grammar(
             layout, with each line's indentation bounded to 0..32 spaces).
 
     Returns:
-        A :class:`Grammar` with a ``coverage`` attribute (a :class:`Coverage`).
+        The grammar's AST and its :class:`Coverage` report.
 
     Raises:
         UnsupportedSchema: (``strict=True``) a keyword that cannot be enforced, naming
@@ -57,9 +59,7 @@ def json_schema_grammar(
         if b is not None
     ]
     rules += converter.library.rules_for(rules)
-    grammar = grammar_of(rules)
-    grammar.coverage = converter.coverage
-    return grammar
+    return GrammarAST(tuple(rules), "root"), converter.coverage
 
 
-__all__ = ["json_schema_grammar"]
+__all__ = ["json_schema_ast"]

@@ -14,7 +14,6 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
-from wafer_grammar.convert.coverage import Coverage
 from wafer_grammar.convert.json_schema.formats import FORMATS, format_lengths
 from wafer_grammar.convert.json_schema.keywords import (
     ALL_TYPES,
@@ -32,6 +31,7 @@ from wafer_grammar.convert.json_schema.numbers import alt, number_range, seq
 from wafer_grammar.convert.json_schema.strings import json_encode, limit_length, string_of_length
 from wafer_grammar.convert.json_schema.structure import Structure
 from wafer_grammar.convert.regex import python_regex_to_expr
+from wafer_grammar.convert.schema_coverage import Coverage
 from wafer_grammar.ebnf.syntax import Choice, Expr, Literal, RuleOption, RuleRef
 from wafer_grammar.errors import RegexUnsupported, UnsupportedSchema
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wafer_grammar.ebnf.build import (
+from wafer_grammar.builder import (
     Fragment,
     GrammarBuilder,
     any_char,
@@ -23,7 +23,6 @@ from wafer_grammar.ebnf.build import (
     seq,
     substring,
 )
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.parser import parse_ebnf
 from wafer_grammar.ebnf.render import render_ebnf, render_expr
 from wafer_grammar.ebnf.syntax import (
@@ -37,6 +36,7 @@ from wafer_grammar.ebnf.syntax import (
     Sequence,
 )
 from wafer_grammar.errors import GrammarError
+from wafer_grammar.grammar import Grammar
 
 
 def text(fragment: Fragment) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wafer_grammar.errors import LanguageNotFinite
+from wafer_grammar.label_set import prefix_pairs, validate_labels
 
 DEFAULT_MARGIN = 2
 """1 token for the end-of-sequence the grammar forces after a complete label (so the
@@ -37,46 +38,30 @@ def language_of(grammar: Any, *, limit: int = LANGUAGE_LIMIT) -> list[str]:
                 "max_tokens_for needs a finite language such as a set of choices"
             )
         return [str(m) for m in members]
-    if isinstance(grammar, (str, bytes)):
-        raise TypeError(
-            "pass the labels as a list of strings (a lone string would be read as its "
-            "characters) or a Grammar"
-        )
-    if not isinstance(grammar, Sequence) and not hasattr(grammar, "__iter__"):
-        raise TypeError(
-            f"expected a Grammar or a sequence of strings, not {type(grammar).__name__}"
-        )
-    members = list(grammar)
-    for m in members:
-        if not isinstance(m, str):
-            raise TypeError(f"labels must be strings, not {type(m).__name__}: {m!r}")
-    if not members:
-        raise ValueError("the language is empty: give at least one label")
-    return members
+    return list(validate_labels(grammar))
 
 
 def max_tokens_for(grammar: Any, tokenizer: _Encoder, *, margin: int = DEFAULT_MARGIN) -> int:
     """``max_tokens`` for a finite language: the longest member's canonical tokens + margin.
 
-    Parameters
-    ----------
-    grammar:
-        A ``Grammar`` (uses its ``finite_language()``) or a sequence of label strings.
-    tokenizer:
-        The served model's tokenizer.
-    margin:
-        Extra tokens; the default (2) covers the end-of-sequence token the grammar
-        forces after a complete label and one non-canonical split.
+    Parameters:
+        grammar: A ``Grammar`` (uses its ``finite_language()``) or a sequence of label strings.
+        tokenizer: The served model's tokenizer.
+        margin: Extra tokens; the default (2) covers the end-of-sequence token the grammar
+            forces after a complete label and one non-canonical split.
 
-    Raises
-    ------
-    LanguageNotFinite
-        The grammar's language is infinite or too large to list.
+    Raises:
+        LanguageNotFinite: The grammar's language is infinite or too large to list.
+        InvalidLabels: a label sequence that is not a valid label set.
     """
+    members = language_of(grammar)
+    return max(len(tokenizer.encode(m)) for m in members) + _checked_margin(margin)
+
+
+def _checked_margin(margin: int) -> int:
     if isinstance(margin, bool) or not isinstance(margin, int) or margin < 0:
         raise ValueError(f"margin must be a non-negative integer, not {margin!r}")
-    members = language_of(grammar)
-    return max(len(tokenizer.encode(m)) for m in members) + margin
+    return margin
 
 
 @dataclass(frozen=True)
@@ -137,10 +122,10 @@ def check_labels(labels: Any, tokenizer: _Encoder, *, margin: int = DEFAULT_MARG
         if row.ids:
             by_first.setdefault(row.ids[0], []).append(row.label)
     shared = {tid: names for tid, names in by_first.items() if len(names) > 1}
-    prefixes = [(a, b) for a in members for b in members if a != b and a and b.startswith(a)]
+    prefixes = prefix_pairs([m for m in members if m])
     return LabelReport(
         labels=rows,
-        max_tokens=max_tokens_for(members, tokenizer, margin=margin),
+        max_tokens=max(len(row.ids) for row in rows) + _checked_margin(margin),
         shared_first_tokens=shared,
         prefix_labels=prefixes,
         empty_labels=[r.label for r in rows if not r.ids],

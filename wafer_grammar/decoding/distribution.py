@@ -22,8 +22,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from wafer_grammar.client.types import TokenLogprob
-from wafer_grammar.decoding.validate import Answer, choice_of
+from wafer_grammar.decoding.answer_check import Answer, choice_of
 from wafer_grammar.errors import InvalidLabels, LogprobsMissing
+from wafer_grammar.grammar import Grammar
+from wafer_grammar.label_set import validate_labels
 
 
 @dataclass(frozen=True)
@@ -50,21 +52,16 @@ class LabelDistribution:
         return max(self.probabilities, key=lambda label: self.probabilities[label])
 
 
-def _labels_of(labels: Iterable[str] | object) -> list[str]:
-    found = getattr(labels, "labels", None)  # a choice grammar (Grammar.choice) knows its own
-    source = found if found is not None else labels
-    if isinstance(source, str) or not isinstance(source, Iterable):
-        raise InvalidLabels("labels must be a list of strings or a choice grammar")
-    items: list[str] = list(source)
-    if not items or not all(isinstance(x, str) and x for x in items):
-        raise InvalidLabels("labels must be a non-empty list of non-empty strings")
-    if len(set(items)) != len(items):
-        raise InvalidLabels("labels must be distinct", [x for x in items if items.count(x) > 1])
-    return items
+def _labels_of(labels: Iterable[str] | Grammar) -> list[str]:
+    if isinstance(labels, Grammar):
+        if labels.labels is None:
+            raise InvalidLabels("the grammar is not a choice grammar: pass Grammar.choice(...)")
+        return list(labels.labels)  # a choice grammar knows its own
+    return list(validate_labels(labels))
 
 
 def label_probabilities(
-    completion: Answer, labels: Iterable[str] | object, *, choice: int = 0
+    completion: Answer, labels: Iterable[str] | Grammar, *, choice: int = 0
 ) -> LabelDistribution:
     """The distribution over ``labels`` implied by one choice's logprobs.
 

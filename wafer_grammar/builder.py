@@ -2,7 +2,7 @@
 
 ::
 
-    from wafer_grammar.ebnf.build import GrammarBuilder, cls, lit, many
+    from wafer_grammar.builder import GrammarBuilder, cls, lit, many
 
     b = GrammarBuilder()
     b["root"] = "[" + (b.ref("item") + many(", " + b.ref("item"))).opt() + "]"
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 from types import EllipsisType
-from typing import TYPE_CHECKING, TypeAlias, Union
+from typing import TypeAlias, Union
 
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.lexer import MAX_INTEGER, is_name_char
@@ -48,9 +48,7 @@ from wafer_grammar.ebnf.syntax import (
     references,
 )
 from wafer_grammar.errors import GrammarError
-
-if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+from wafer_grammar.grammar import Grammar
 
 _EXPR_TYPES = (Literal, CharClass, RuleRef, Sequence, Choice, Repeat, MacroCall)
 
@@ -421,17 +419,8 @@ class GrammarBuilder:
         return GrammarAST(tuple(self._rules), self.root)
 
     def grammar(self) -> Grammar:
-        """:meth:`build`, wrapped in a :class:`~wafer_grammar.ebnf.grammar.Grammar`.
-
-        The grammar is re-read from its canonical text (which parses back to the
-        same tree), so ``check()`` diagnostics point at real lines and columns.
-        """
-        from wafer_grammar.ebnf.grammar import Grammar
-        from wafer_grammar.ebnf.parser import parse_ebnf
-        from wafer_grammar.ebnf.render import render_ebnf
-
-        text = render_ebnf(self.build())
-        return Grammar(parse_ebnf(text, root=self.root), source=text)
+        """:meth:`build`, wrapped by :meth:`~wafer_grammar.grammar.Grammar.from_ast`."""
+        return Grammar.from_ast(self.build())
 
 
 __all__ = [

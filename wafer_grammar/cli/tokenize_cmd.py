@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.cli.exits import CommandError
 from wafer_grammar.errors import WaferGrammarError
 
 
@@ -76,14 +77,11 @@ def tokenize_command(args: argparse.Namespace) -> int:
     if args.thinking:
         chat_only.append("thinking")
     if not args.chat and chat_only:
-        print(f"error: --{chat_only[0]} needs --chat", file=sys.stderr)
-        return 2
+        raise CommandError(f"--{chat_only[0]} needs --chat")
     if args.chat and args.allow_special:
-        print(
-            "error: --allow-special does not apply to --chat (message text is always plain)",
-            file=sys.stderr,
+        raise CommandError(
+            "--allow-special does not apply to --chat (message text is always plain)"
         )
-        return 2
     try:
         tokenizer = load_tokenizer(
             args.model, chat_template=args.chat_template, trust_remote_code=args.trust_remote_code
@@ -98,8 +96,7 @@ def tokenize_command(args: argparse.Namespace) -> int:
             ids = tokenizer.encode(text, allow_special=args.allow_special)
         pieces = tokenizer.pieces(ids)
     except WaferGrammarError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from exc
     if args.json:
         out: dict[str, Any] = {
             "model": tokenizer.name,
@@ -125,17 +122,14 @@ def models_command(args: argparse.Namespace) -> int:
     from wafer_grammar.tokenize.registry import default_registry
 
     if not args.local:
-        print(
-            "error: listing the API's models is not available here; "
-            "pass --local to list the local registry",
-            file=sys.stderr,
+        raise CommandError(
+            "listing the API's models is not available here; "
+            "pass --local to list the local registry"
         )
-        return 2
     try:
         registry = default_registry()
     except WaferGrammarError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from exc
     if args.json:
         print(registry.to_json(), end="")
         return 0

@@ -1,7 +1,8 @@
-"""The ``wafer-grammar`` command: check, fmt and accepts grammars (more commands register here).
+"""``wafer-grammar check | accepts | fmt``: grammar files on the command line.
 
-Exit codes: 0 success; 1 the check found errors or the text was rejected;
-2 the command could not run (unreadable file, invalid grammar for ``accepts``).
+Exit codes (:mod:`wafer_grammar.cli.exits`): 0 fine; 1 the check found errors or
+the text was rejected; 2 the command could not run (unreadable file, invalid
+grammar for ``accepts``).
 """
 
 from __future__ import annotations
@@ -9,28 +10,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.cli.exits import EXIT_FAIL, EXIT_OK, CommandError
+from wafer_grammar.cli.exits import read_text as _read
 from wafer_grammar.ebnf.diagnostics import Diagnostic
-from wafer_grammar.ebnf.grammar import Grammar
-from wafer_grammar.errors import GrammarError, OutputMismatch, WaferGrammarError
+from wafer_grammar.errors import GrammarError, OutputMismatch
+from wafer_grammar.grammar import Grammar
 
-EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 PROFILES = ("gbnf", "xgrammar-0.1", "xgrammar-0.2")
-
-
-class CommandError(Exception):
-    """A problem that ends the command with exit code 2 and a one-line message."""
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise CommandError(f"cannot read {path}: {reason}") from exc
 
 
 def _diagnostics_for(path: str, args: argparse.Namespace) -> tuple[str, list[Diagnostic]]:
@@ -120,13 +109,8 @@ def _has_comments(source: str) -> bool:
     return bool(lexer.comments)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="wafer-grammar",
-        description="Grammar-constrained, token-level work against Wafer's LLM API.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    """Add ``check``, ``accepts`` and ``fmt``."""
     check = sub.add_parser("check", help="validate and lint grammar files")
     check.add_argument("files", nargs="+", metavar="FILE")
     check.add_argument("--root", default="root", help="entry rule name (default: root)")
@@ -153,35 +137,3 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
     mode.add_argument("--check", action="store_true", help="exit 1 if a file is not canonical")
     fmt.set_defaults(func=cmd_fmt)
-
-    for register in _plugins():
-        register(sub)
-    return parser
-
-
-def _plugins() -> list[Callable[[argparse._SubParsersAction[Any]], None]]:
-    """Subcommand groups that live with their layers (heavy imports stay inside them)."""
-    from wafer_grammar.local.cli import register as register_local
-    from wafer_grammar.tasks.cli import register as register_tasks
-    from wafer_grammar.testing.cli import register as register_testing
-    from wafer_grammar.tokenize.cli import register as register_tokenize
-
-    return [register_testing, register_tokenize, register_local, register_tasks]
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``wafer-grammar`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except CommandError as exc:
-        print(f"wafer-grammar: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except WaferGrammarError as exc:
-        print(f"wafer-grammar: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

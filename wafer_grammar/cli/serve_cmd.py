@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.cli.exits import CommandError
 from wafer_grammar.errors import WaferGrammarError
 
 API_KEY_ENV = "WAFER_GRAMMAR_SERVE_API_KEY"
@@ -64,7 +65,7 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def serve_command(args: argparse.Namespace) -> int:
     """Handler of ``wafer-grammar serve``: serve until SIGINT or SIGTERM, then drain."""
-    from wafer_grammar.local.config import EngineConfig
+    from wafer_grammar.local.engine_config import EngineConfig
     from wafer_grammar.local.faults import FaultPlan
     from wafer_grammar.local.server import LocalServer
 
@@ -85,8 +86,7 @@ def serve_command(args: argparse.Namespace) -> int:
         )
         server.bind()
     except (OSError, ValueError, WaferGrammarError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        raise CommandError(str(exc)) from exc
     # stop() waits for serve_forever to return, so it runs in a thread of its own.
     stopper = threading.Thread(target=server.stop, kwargs={"grace": args.grace})
 

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
-from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.recognizer import (
     Chart,
     ClassTerm,
@@ -33,6 +32,7 @@ from wafer_grammar.ebnf.recognizer import (
 )
 from wafer_grammar.ebnf.render import render_expr
 from wafer_grammar.ebnf.syntax import Choice, Expr, GrammarAST, MacroCall, Rule
+from wafer_grammar.grammar import Grammar
 
 _SHOWN = 48  # characters of an alternative's EBNF shown in a report
 

@@ -18,11 +18,11 @@ import torch
 from wafer_grammar.errors import EngineError
 from wafer_grammar.local import sampling
 from wafer_grammar.local.detok import TextStream
+from wafer_grammar.local.engine_results import EngineDelta, EngineTokenLogprob, FinishReason
 from wafer_grammar.local.model import LoadedModel
 from wafer_grammar.local.params import SamplingParams
-from wafer_grammar.local.results import Delta, FinishReason, TokenLogprob
 
-Emit = Callable[[list[Delta]], None]
+Emit = Callable[[list[EngineDelta]], None]
 
 
 @dataclass
@@ -135,17 +135,17 @@ def _advance(
     infos: Sequence[tuple[float, tuple[tuple[int, float], ...]]] | None,
     stops: set[int],
     params: SamplingParams,
-) -> Delta:
+) -> EngineDelta:
     """Take ``token`` into ``row``; the delta says what it added and whether it ended."""
     if row.matcher is not None and not row.matcher.accept_token(token):
         # The mask allowed only tokens the matcher accepts; refusing one is an engine bug.
         raise EngineError(f"the grammar matcher refused token {token}, which its mask allowed")
     offset = row.text.position
     row.generated += 1
-    logprobs: tuple[TokenLogprob, ...] = ()
+    logprobs: tuple[EngineTokenLogprob, ...] = ()
     if infos is not None:
         logprob, top = infos[index]
-        logprobs = (TokenLogprob(token, logprob, top, offset),)
+        logprobs = (EngineTokenLogprob(token, logprob, top, offset),)
     finish: FinishReason | None = None
     matched: int | str | None = None
     if token in stops:
@@ -163,4 +163,4 @@ def _advance(
             text += row.text.finish()
             finish = "length"
     row.finished = finish is not None
-    return Delta(index, text, (token,), logprobs, finish, matched)
+    return EngineDelta(index, text, (token,), logprobs, finish, matched)

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from wafer_grammar.cli.exits import EXIT_ERROR, EXIT_FAIL, EXIT_OK, print_error
 from wafer_grammar.errors import WaferGrammarError
-
-EXIT_OK, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 def _positive(text: str) -> int:
@@ -51,7 +49,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         if args.engine == "xgrammar":
             _require_xgrammar()
     except WaferGrammarError as exc:
-        print(f"wafer-grammar: {exc}", file=sys.stderr)
+        print_error(exc)
         return EXIT_ERROR
     bounds = Bounds(max_depth=args.max_depth)
     passed = failed = 0
@@ -107,13 +105,13 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 t.flatten() for t in sample_members(grammar, args.n, seed=args.seed, bounds=bounds)
             ]
     except WaferGrammarError as exc:
-        print(f"wafer-grammar: {exc}", file=sys.stderr)
+        print_error(exc)
         return EXIT_ERROR
     for text in texts:
         print(json.dumps(text, ensure_ascii=False) if args.json else text)
     if len(texts) < args.n:
         what = "near-misses" if args.near_misses else "distinct members"
-        print(f"wafer-grammar: found only {len(texts)} {what} of {args.n} asked", file=sys.stderr)
+        print_error(f"found only {len(texts)} {what} of {args.n} asked")
     return EXIT_OK
 
 

@@ -24,7 +24,7 @@ from wafer_grammar.errors import (
 )
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
 Answer = Completion | ChatCompletion | CompletionChoice | ChatChoice | str
 
@@ -50,7 +50,7 @@ def choice_of(answer: Answer, choice: int = 0) -> tuple[str, str | None]:
 def as_grammar(grammar: Grammar | str | None) -> Grammar | None:
     if grammar is None or not isinstance(grammar, str):
         return grammar
-    from wafer_grammar.ebnf.grammar import Grammar
+    from wafer_grammar.grammar import Grammar
 
     return Grammar.from_ebnf(grammar)
 

@@ -14,24 +14,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.errors import BadRequest, ThinkingUnsupported
+from wafer_grammar.errors import BadRequest
 
 if TYPE_CHECKING:
-    from wafer_grammar.ebnf.grammar import Grammar
-    from wafer_grammar.tokenize.registry import ModelEntry
+    from wafer_grammar.grammar import Grammar
 
 MAX_TOP_LOGPROBS = 20
 SAMPLING_STRIPPED: Mapping[str, tuple[str, ...]] = {
-    # Wafer drops these for the model (its provider pins sampling); setting them is a no-op.
-    "kimi-k2.6": (
-        "temperature",
-        "top_p",
-        "top_k",
-        "min_p",
-        "frequency_penalty",
-        "presence_penalty",
-        "repetition_penalty",
-    ),
+    # Wafer strips exactly these from every Kimi-K2.6 request (its non-ZDR route,
+    # Moonshot's hosted API, pins them): setting them is a no-op.
+    "kimi-k2.6": ("temperature", "top_p", "n", "presence_penalty", "frequency_penalty"),
 }
 
 
@@ -226,42 +218,3 @@ def response_format_body(value: object) -> dict[str, Any] | None:
     raise TypeError(
         f"response_format must be a dict or a pydantic model class, not {type(value).__name__}"
     )
-
-
-def reasoning_kwargs(
-    model: str,
-    entry: ModelEntry | None,
-    *,
-    thinking: bool | None,
-    enable_thinking: bool | None,
-    preserve_thinking: bool | None,
-) -> dict[str, Any]:
-    """``chat_template_kwargs`` for the reasoning switches.
-
-    ``thinking`` is the portable switch: it sets the variable this model's
-    template reads (``thinking`` or ``enable_thinking``, from the registry);
-    for a model the registry does not know, both. ``enable_thinking`` and
-    ``preserve_thinking`` are sent as given.
-
-    Raises:
-        ThinkingUnsupported: ``thinking`` asks what the model cannot do.
-    """
-    out: dict[str, Any] = {}
-    if thinking is not None:
-        if entry is None:
-            out["thinking"] = thinking
-            out["enable_thinking"] = thinking
-        elif entry.reasoning == "none" and thinking:
-            raise ThinkingUnsupported(f"model {model!r} does not reason; drop thinking=True")
-        elif entry.thinking_variable is None and entry.reasoning == "inline" and not thinking:
-            raise ThinkingUnsupported(
-                f"model {model!r} always reasons (inline <think> blocks) and its template "
-                "has no switch; drop thinking=False"
-            )
-        elif entry.thinking_variable is not None:
-            out[entry.thinking_variable] = thinking
-    if enable_thinking is not None:
-        out["enable_thinking"] = enable_thinking
-    if preserve_thinking is not None:
-        out["preserve_thinking"] = preserve_thinking
-    return out

@@ -13,16 +13,13 @@ import asyncio
 import json
 import sys
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wafer_grammar.cli import EXIT_ERROR, EXIT_FAIL, EXIT_OK, CommandError
-from wafer_grammar.errors import WaferGrammarError
+from wafer_grammar.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, CommandError
 from wafer_grammar.tasks.backend import Backend, choose
-
-INTERRUPTED = 130
 
 
 def _labels(text: str) -> list[str]:
@@ -72,8 +69,8 @@ def _warnings_to_stderr() -> Iterator[None]:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.api_sync import classify
     from wafer_grammar.tasks.backend import open_client
-    from wafer_grammar.tasks.classification import classify
 
     labels = _labels(args.labels)
     _check_model(args)
@@ -100,8 +97,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
+    from wafer_grammar.tasks.api_sync import extract_full
     from wafer_grammar.tasks.backend import open_client
-    from wafer_grammar.tasks.extraction import extract_full
 
     schema = _schema(args.schema)
     _check_model(args)
@@ -141,7 +138,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)
-        return INTERRUPTED
+        return EXIT_INTERRUPTED
 
 
 async def _batch(args: argparse.Namespace, make_job: Callable[[str], Any]) -> int:
@@ -239,19 +236,3 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         )
         t.add_argument("--no-progress", action="store_true", help="no progress bar")
         t.set_defaults(func=cmd_batch)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m wafer_grammar.tasks.cli``: these commands alone (same messages and codes)."""
-    parser = argparse.ArgumentParser(prog="wafer-grammar")
-    register(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args))
-    except (CommandError, WaferGrammarError) as exc:
-        print(f"wafer-grammar: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,7 +9,7 @@ FinishReason = Literal["stop", "length"]
 
 
 @dataclass(frozen=True)
-class TokenLogprob:
+class EngineTokenLogprob:
     """One generated token and its log-probability (after the grammar mask).
 
     ``top`` holds the most likely alternatives at that position, best first,
@@ -24,7 +24,7 @@ class TokenLogprob:
 
 
 @dataclass(frozen=True)
-class Delta:
+class EngineDelta:
     """What one decoding step added to choice ``index``.
 
     ``text`` is newly released text (may be empty while bytes or a possible stop
@@ -34,24 +34,24 @@ class Delta:
     index: int
     text: str
     token_ids: tuple[int, ...] = ()
-    logprobs: tuple[TokenLogprob, ...] = ()
+    logprobs: tuple[EngineTokenLogprob, ...] = ()
     finish_reason: FinishReason | None = None
     matched_stop: int | str | None = None
 
 
 @dataclass
-class Choice:
+class EngineChoice:
     """One finished choice."""
 
     index: int
     text: str = ""
     token_ids: list[int] = field(default_factory=list)
-    logprobs: list[TokenLogprob] = field(default_factory=list)
+    logprobs: list[EngineTokenLogprob] = field(default_factory=list)
     finish_reason: FinishReason | None = None
     matched_stop: int | str | None = None
     """The stop token id or stop string that ended it (None for ``length``)."""
 
-    def add(self, delta: Delta) -> None:
+    def add(self, delta: EngineDelta) -> None:
         """Fold one step's delta in."""
         self.text += delta.text
         self.token_ids.extend(delta.token_ids)
@@ -62,7 +62,7 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Usage:
+class EngineUsage:
     """Token counts as Wafer/SGLang report them: every generated token counts,
     the stop token included, across all ``n`` choices."""
 
@@ -75,9 +75,9 @@ class Usage:
 
 
 @dataclass
-class Completion:
+class EngineCompletion:
     """A whole completion: its choices in index order and the usage."""
 
-    choices: list[Choice]
-    usage: Usage
+    choices: list[EngineChoice]
+    usage: EngineUsage
     prompt_ids: list[int]

@@ -1,4 +1,9 @@
-"""The :class:`Grammar` users hold: parsed, checked, rendered and able to judge text."""
+"""The :class:`Grammar` users hold: parsed, checked, rendered and able to judge text.
+
+It sits on top of the grammar stack: it calls down into :mod:`wafer_grammar.ebnf`
+(parse, render, lint, accept) and :mod:`wafer_grammar.convert` (labels, regexes,
+JSON Schemas, models), and neither of those imports it.
+"""
 
 from __future__ import annotations
 
@@ -17,8 +22,7 @@ if TYPE_CHECKING:
 
     from lark import Token, Tree
 
-    from wafer_grammar.convert.choice import LabelGrammar
-    from wafer_grammar.convert.coverage import Coverage
+    from wafer_grammar.convert.schema_coverage import Coverage
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
 
@@ -29,19 +33,35 @@ _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]\d+(?:\s*,\s*[A-Z]\d+)*))?")
 class Grammar:
     """An XGrammar-dialect EBNF grammar that XGrammar would accept.
 
-    Build one with :meth:`from_ebnf`, :meth:`from_file` or the builder in
-    :mod:`wafer_grammar.ebnf.build`. Grammars compare by structure: two texts
-    that differ only in layout, comments or escape spelling are equal.
+    Build one with :meth:`from_ebnf`, :meth:`from_file`, :meth:`from_ast`, a
+    converter classmethod (:meth:`choice`, :meth:`from_regex`,
+    :meth:`from_json_schema`, :meth:`from_model`) or the builder in
+    :mod:`wafer_grammar.builder`. Grammars compare by structure and metadata: two
+    texts that differ only in layout, comments or escape spelling are equal.
+
+    Metadata (keyword-only, part of equality):
+        labels: for a choice grammar (:meth:`choice`), its labels in order; else None.
+        case_sensitive: for a choice grammar, whether labels match case exactly.
+        coverage: for grammars converted from a JSON Schema or model, which
+            keyword is enforced, checked after decoding or ignored; else None.
     """
 
-    #: For grammars converted from a JSON Schema or model: which keyword is
-    #: enforced, checked after decoding or ignored. None otherwise.
-    coverage: Coverage | None = None
-
-    def __init__(self, ast: GrammarAST, *, source: str | None = None, path: str | None = None):
+    def __init__(
+        self,
+        ast: GrammarAST,
+        *,
+        source: str | None = None,
+        path: str | None = None,
+        labels: tuple[str, ...] | None = None,
+        case_sensitive: bool = True,
+        coverage: Coverage | None = None,
+    ) -> None:
         self.ast = ast
         self.source = source
         self.path = path
+        self.labels = labels
+        self.case_sensitive = case_sensitive
+        self.coverage = coverage
 
     # -- construction ----------------------------------------------------------
     @classmethod
@@ -62,15 +82,45 @@ class Grammar:
         return cls(parse_ebnf(text, root=root), source=text, path=str(path))
 
     @classmethod
-    def choice(cls, labels: Iterable[str], *, case_sensitive: bool = True) -> LabelGrammar:
+    def from_ast(
+        cls,
+        ast: GrammarAST,
+        *,
+        labels: tuple[str, ...] | None = None,
+        case_sensitive: bool = True,
+        coverage: Coverage | None = None,
+    ) -> Grammar:
+        """A grammar of ``ast``, re-read from its canonical text.
+
+        Re-reading gives every node a source span, so ``check()`` diagnostics
+        point at real lines and columns of ``to_ebnf()``; it also runs every
+        check :meth:`from_ebnf` runs.
+        """
+        text = render_ebnf(ast)
+        return cls(
+            parse_ebnf(text, root=ast.root),
+            source=text,
+            labels=labels,
+            case_sensitive=case_sensitive,
+            coverage=coverage,
+        )
+
+    @classmethod
+    def choice(cls, labels: Iterable[str], *, case_sensitive: bool = True) -> Grammar:
         """Exactly one of ``labels``; ``check()`` warns (W302) when one is a prefix of another.
 
-        Raises:
-            InvalidLabels: no labels, an empty label, or duplicates.
-        """
-        from wafer_grammar.convert.choice import choice_grammar
+        With ``case_sensitive=False`` each letter also matches its other cases
+        (simple case folding, as ``re.IGNORECASE``). The result's ``labels`` and
+        ``case_sensitive`` say what it was built from.
 
-        return choice_grammar(labels, case_sensitive=case_sensitive)
+        Raises:
+            InvalidLabels: no labels, an empty or non-string label, or two labels
+                that are equal (equal ignoring case, when ``case_sensitive=False``).
+        """
+        from wafer_grammar.convert.choice import choice_ast
+
+        ast, names = choice_ast(labels, case_sensitive=case_sensitive)
+        return cls.from_ast(ast, labels=names, case_sensitive=case_sensitive)
 
     @classmethod
     def from_regex(cls, pattern: str, flags: int = 0) -> Grammar:
@@ -80,9 +130,9 @@ class Grammar:
             RegexUnsupported: a construct no grammar can express (backreferences,
                 lookaround, ``\\b`` ...) or a malformed pattern; names it and its position.
         """
-        from wafer_grammar.convert.regex import regex_grammar
+        from wafer_grammar.convert.regex import regex_ast
 
-        return regex_grammar(pattern, flags)
+        return cls.from_ast(regex_ast(pattern, flags))
 
     @classmethod
     def from_json_schema(
@@ -94,24 +144,43 @@ class Grammar:
     ) -> Grammar:
         """Every output ``json.loads`` and validates against ``schema``; see ``.coverage``.
 
-        ``whitespace`` is ``"compact"`` (none) or ``"pretty"`` (indented, bounded).
+        Parameters:
+            schema: a JSON Schema (a dict, ``True``/``False``, or its JSON text).
+            strict: raise on any keyword the grammar cannot enforce (default). With
+                ``strict=False`` the grammar leaves such keywords out and
+                ``grammar.coverage`` lists every keyword as ``enforced``,
+                ``checked-after-decoding`` or ``ignored``.
+            whitespace: ``"compact"`` (no whitespace, as ``json.dumps(v,
+                separators=(",", ":"))``) or ``"pretty"`` (``json.dumps(v, indent=2)``
+                layout, with each line's indentation bounded to 0..32 spaces).
 
         Raises:
-            UnsupportedSchema: (``strict=True``) a keyword the grammar cannot enforce,
-                with ``.keyword`` and ``.pointer``.
+            UnsupportedSchema: (``strict=True``) a keyword that cannot be enforced,
+                naming the keyword and the JSON pointer of its schema (``.keyword``,
+                ``.pointer``); in any mode, a schema that admits no value or a
+                ``$ref`` that cannot be followed.
         """
-        from wafer_grammar.convert.json_schema import json_schema_grammar
+        from wafer_grammar.convert.json_schema import json_schema_ast
 
-        return json_schema_grammar(schema, strict=strict, whitespace=whitespace)
+        ast, coverage = json_schema_ast(schema, strict=strict, whitespace=whitespace)
+        return cls.from_ast(ast, coverage=coverage)
 
     @classmethod
     def from_model(
         cls, model: object, *, strict: bool = True, whitespace: str = "compact"
     ) -> Grammar:
-        """The grammar of a pydantic v2 model's ``model_json_schema()``."""
-        from wafer_grammar.convert.pydantic import model_grammar
+        """The grammar of a pydantic v2 model's ``model_json_schema()``.
 
-        return model_grammar(model, strict=strict, whitespace=whitespace)
+        ``model`` is a pydantic v2 ``BaseModel`` subclass (or anything with
+        ``model_json_schema()``, such as a ``TypeAdapter``).
+
+        Raises:
+            TypeError: ``model`` has no ``model_json_schema()`` (pydantic v1 models, instances).
+            UnsupportedSchema: as :meth:`from_json_schema`.
+        """
+        from wafer_grammar.convert.pydantic import model_schema
+
+        return cls.from_json_schema(model_schema(model), strict=strict, whitespace=whitespace)
 
     # -- views -----------------------------------------------------------------
     @property
@@ -128,6 +197,16 @@ class Grammar:
         """Canonical text: the same grammar always gives the same bytes."""
         return render_ebnf(self.ast)
 
+    def to_gbnf(self) -> str:
+        """The grammar in GBNF, llama.cpp's dialect (``Regex`` and ``Substring`` expanded).
+
+        Raises:
+            GBNFUnsupported: lookahead, rule options or other macros, each placed.
+        """
+        from wafer_grammar.ebnf.to_gbnf import render_gbnf
+
+        return render_gbnf(self.ast, source=self.source)
+
     def __str__(self) -> str:
         return self.to_ebnf()
 
@@ -136,11 +215,15 @@ class Grammar:
         more = ", ..." if len(self.ast.rules) > 5 else ""
         return f"<Grammar root={self.root!r} rules=[{names}{more}]>"
 
+    def _key(self) -> tuple[object, ...]:
+        return (self.ast, self.labels, self.case_sensitive, self.coverage)
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Grammar) and self.ast == other.ast
+        return isinstance(other, Grammar) and self._key() == other._key()
 
     def __hash__(self) -> int:
-        return hash(self.ast)
+        # coverage is a mutable report: equal grammars still hash equal without it
+        return hash((self.ast, self.labels, self.case_sensitive))
 
     # -- analysis --------------------------------------------------------------
     def check(self, *, profile: str | None = None) -> list[Diagnostic]:
@@ -153,6 +236,14 @@ class Grammar:
         from wafer_grammar.ebnf.lint import lint
 
         found = lint(self.ast, profile=profile)
+        if self.labels is not None and not self.case_sensitive:
+            # caseless alternatives are classes, not literals: lint's own W302 cannot see them
+            from wafer_grammar.convert.choice import caseless_prefix_warnings
+
+            found = sorted(
+                [*found, *caseless_prefix_warnings(self.ast, self.labels)],
+                key=lambda d: (d.line, d.column, d.code, d.message),
+            )
         if not self.source or "noqa" not in self.source:
             return found
         from wafer_grammar.ebnf.lexer import Lexer

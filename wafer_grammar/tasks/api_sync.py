@@ -1,0 +1,176 @@
+"""GENERATED from :mod:`wafer_grammar.tasks.api_async` by unasync; do not edit.
+
+Edit that file and run ``make sync-client``; a test fails when this one is stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TypeVar, overload
+
+from wafer_grammar.errors import PricingUnavailable
+from wafer_grammar.tasks.classification import Classification, classification_steps
+from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
+from wafer_grammar.tasks.steps import Complete, Steps
+
+if TYPE_CHECKING:
+    from wafer_grammar.client import WaferClient
+
+T = TypeVar("T")
+
+
+def run_steps(steps: Steps[T], client: WaferClient) -> T:
+    """Drive a task's steps to its value with ``client``."""
+    result: Any = None
+    while True:
+        try:
+            step = steps.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if isinstance(step, Complete):
+            result = client.completions(step.model, step.prompt, **step.options)
+        else:
+            try:
+                result = client.cost(step.answer)
+            except PricingUnavailable:
+                result = None
+
+
+# A str is also a Sequence[str]: the first overload wins for it, as intended.
+@overload
+def classify(  # type: ignore[overload-overlap]
+    text_or_texts: str,
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = ...,
+    instructions: str | None = ...,
+    orders: int = ...,
+    base_url: str | None = ...,
+) -> Classification: ...
+@overload
+def classify(
+    text_or_texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = ...,
+    instructions: str | None = ...,
+    orders: int = ...,
+    base_url: str | None = ...,
+) -> list[Classification]: ...
+def classify(
+    text_or_texts: str | Sequence[str],
+    labels: Sequence[str],
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    orders: int = 1,
+    base_url: str | None = None,
+) -> Classification | list[Classification]:
+    """Label one text (or each of several) with exactly one of ``labels``.
+
+    Parameters:
+        text_or_texts: a text, or a sequence of texts (one result each, in order).
+        labels: the choice set, in the order the prompt lists them.
+        model: the model ID (the embedded engine serves ``SmolLM2-135M-Instruct``).
+        client: the client to send with. None: the backend rule of
+            :mod:`wafer_grammar.tasks.backend` (``base_url``, else Wafer when
+            ``$WAFER_API_KEY`` is set, else the embedded engine, started for this call).
+        instructions: replaces the default instruction line (labels are still listed).
+        orders: label orders to try per text (rotations, 1 to ``len(labels)``): with
+            more than one, probabilities are averaged and ``position_spread`` says
+            how much the order moved them.
+        base_url: a compatible server to use when ``client`` is None.
+
+    Returns:
+        A :class:`Classification`, or a list of them for a sequence of texts.
+
+    Raises:
+        InvalidLabels: empty or duplicate labels. ValueError: a bad ``orders``.
+        APIError: the request failed after retries. DecodeError: an unusable answer.
+
+    Warns:
+        LabelDesignWarning: labels that share a first token, or one that is a prefix
+        of another (the first generated token no longer decides).
+    """
+    texts = [text_or_texts] if isinstance(text_or_texts, str) else list(text_or_texts)
+    steps = classification_steps(
+        texts, labels, model=model, instructions=instructions, orders=orders
+    )
+    if client is None:
+        from wafer_grammar.tasks.backend import open_client
+
+        with open_client(base_url) as (opened, _):
+            results = run_steps(steps, opened)
+    else:
+        results = run_steps(steps, client)
+    return results[0] if isinstance(text_or_texts, str) else results
+
+
+def extract_full(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    base_url: str | None = None,
+) -> Extraction:
+    """The extraction of ``text`` with its answers and costs (see the value-only variant).
+
+    Parameters:
+        text: the document.
+        schema_or_model: a JSON Schema (dict) or a pydantic v2 model class.
+        model: the model ID.
+        client: the client to send with; None: the backend rule of
+            :mod:`wafer_grammar.tasks.backend` (as for classification).
+        instructions: replaces the default instruction line (the schema is still shown).
+        max_tokens: the first budget; after a truncation one retry gets 4 times it.
+        base_url: a compatible server to use when ``client`` is None.
+
+    Raises:
+        TruncatedOutput: truncated twice. SchemaViolation / ModelValidationFailed:
+        the value breaks a constraint the grammar could not enforce.
+        UnsupportedSchema: a schema keyword the grammar cannot enforce. APIError.
+    """
+    steps = extraction_steps(
+        text, schema_or_model, model=model, instructions=instructions, max_tokens=max_tokens
+    )
+    if client is None:
+        from wafer_grammar.tasks.backend import open_client
+
+        with open_client(base_url) as (opened, _):
+            return run_steps(steps, opened)
+    return run_steps(steps, client)
+
+
+def extract(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    base_url: str | None = None,
+) -> Any:
+    """Extract a value matching ``schema_or_model`` from ``text``.
+
+    The parameters and errors are those of the ``extract_full`` variant.
+
+    Returns:
+        A dict (or other JSON value) valid under the schema, or a model instance.
+    """
+    found = extract_full(
+        text,
+        schema_or_model,
+        model=model,
+        client=client,
+        instructions=instructions,
+        max_tokens=max_tokens,
+        base_url=base_url,
+    )
+    return found.value
