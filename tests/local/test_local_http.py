@@ -448,8 +448,8 @@ def test_slow_first_byte(local_server: LocalServerHandle) -> None:
     with pytest.raises(socket.timeout):
         call(local_server.base_url, "GET", "/v1/models", key=local_server.api_key, timeout=0.3)
     # reading the log waits for the abandoned request to end, so its line cannot land in
-    # the next test's log
-    assert [r.status for r in local_server.requests()] == [200, 200]
+    # the next test's log (its status: 200, or 0 when the write found the socket closed)
+    assert len(local_server.requests()) == 2
 
 
 def test_cut_stream(local_server: LocalServerHandle) -> None:
