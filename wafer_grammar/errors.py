@@ -32,10 +32,13 @@
      │    ├── ServerError                   5xx, after the retries
      │    ├── RequestTimeout (TimeoutError) no answer in time, after the retries
      │    ├── ConnectionFailed (ConnectionError)  unreachable, or the connection dropped
+     │    ├── UnexpectedRedirect            3xx: .location_host; never followed (the key stays here)
      │    └── MalformedResponse             a success answer that is not the documented shape
      ├── ZDRUnsupported (ValueError)    zdr=True for a model whose card lacks ZDR support
      ├── PricingUnavailable (LookupError)  a cost asked of a model whose card has no pricing
      ├── BatchFileError (ValueError)    .path .line: a batch input or output file is malformed
+     │    └── InvalidInput                  one input line that cannot be processed (recorded)
+     ├── OutputWriteFailed (OSError)    .path .saved .errno: the batch output cannot be written
      └── DecodeError (ValueError)       .layer .text: a completion that cannot be used
           ├── TruncatedOutput               .viable_prefix: finish_reason "length"
           ├── ConstraintViolation           .offset .line .column: text outside the grammar
@@ -52,6 +55,7 @@ with ``raise ... from exc``; users only ever catch these.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -358,6 +362,17 @@ class ConnectionFailed(APIError, ConnectionError):
     """The server could not be reached, or the connection dropped mid-answer."""
 
 
+class UnexpectedRedirect(APIError):
+    """A 3xx answer: reported, never followed, so the API key is not sent to another address.
+
+    ``location_host`` is the host the server points to (None when it names none).
+    """
+
+    def __init__(self, message: str, *, location_host: str | None = None, **fields: Any) -> None:
+        self.location_host = location_host
+        super().__init__(message, **fields)
+
+
 class MalformedResponse(APIError):
     """A success status whose body is not the documented shape; ``body`` is an excerpt."""
 
@@ -545,3 +560,49 @@ class UnmaskedLogprobs(DecodeError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, text="")
+
+
+class InvalidInput(BatchFileError):
+    """One batch input line that cannot be processed (not JSON, wrong types, text that is
+    not valid Unicode...). The batch records it as that input's error and goes on."""
+
+
+class OutputWriteFailed(WaferGrammarError, OSError):
+    """The batch output could not be written (disk full, file too large, I/O error).
+
+    ``path`` is the output, ``saved`` how many inputs have their record there (whole
+    lines only), ``total`` how many inputs there are, ``errno`` the system's code. The
+    run stops at once; running it again resumes after the last whole record.
+    """
+
+    def __init__(
+        self, path: str, *, saved: int, total: int, written: int, errno: int | None, reason: str
+    ) -> None:
+        self.path = path
+        self.saved = saved
+        self.total = total
+        self.written = written
+        self.reason = reason
+        # Exception.__init__ with one argument: OSError's (errno, strerror) form would
+        # prefix "[Errno N]" to the message.
+        Exception.__init__(
+            self,
+            f"cannot write to {path}: {reason}; {saved} of {total} records are saved there "
+            f"({written} from this run); fix that and run the same command again to resume",
+        )
+        self.errno = errno
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> Any:
+        # errno is OSError's slot, not in __dict__: rebuild from the fields instead
+        rebuild = functools.partial(
+            type(self),
+            saved=self.saved,
+            total=self.total,
+            written=self.written,
+            errno=self.errno,
+            reason=self.reason,
+        )
+        return (rebuild, (self.path,))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from wafer_grammar.client import RetryPolicy
@@ -14,12 +13,11 @@ QUESTION = [{"role": "user", "content": "Is the sky blue? Answer yes or no."}]
 
 
 def fresh_log(server: Any) -> None:
-    """Clear the server's request log once the previous test's last request is recorded.
+    """Start the server's request log afresh.
 
-    The server records a request after answering it, so a client can see the
-    answer before the record lands; a short pause closes that window.
+    No pause is needed: clearing waits for the requests in flight to be logged (a client
+    can see its answer before the server's handler logs it).
     """
-    time.sleep(0.1)
     server.clear()
 
 

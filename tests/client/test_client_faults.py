@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Callable
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from client_support import FAST, GRAMMAR, QUESTION
 
-from wafer_grammar.client import AsyncWaferClient, Timeouts, Usage, WaferClient
+from wafer_grammar.client import AsyncWaferClient, Usage, WaferClient
 from wafer_grammar.errors import (
     APIError,
     ConnectionFailed,
@@ -32,9 +33,9 @@ MATRIX: dict[str, tuple[Callable[[], Fault], object, object]] = {
     "429": (lambda: Fault.rate_limit(None), "ok", "ok"),
     "500": (lambda: Fault.server_error(500), "ok", "ok"),
     "503": (lambda: Fault.server_error(503), "ok", "ok"),
-    # slow_first_byte: see test_slow_first_byte_* below. An inference answer's timing on a
-    # loaded 2-core machine is unknown, so a read timeout short enough to test could also
-    # trip on an honest answer; /v1/models answers at once.
+    # no answer in time: see test_a_read_timeout_is_retried and test_no_answer_* below (a
+    # read timeout short enough to test could also trip on an honest answer on a loaded
+    # machine, so the silence is made certain instead of slow)
     # a cut body is retried; a cut stream is not (chunks were already handed out)
     "cut_stream": (lambda: Fault.cut_stream(1), "ok", ConnectionFailed),
     # a 200 with a broken body is not retried: the request may have been billed
@@ -196,52 +197,82 @@ def test_persistent_failures_raise_after_bounded_retries(local_server: Any) -> N
         assert limited.value.retry_after is None and limited.value.attempts == 4
 
 
-def test_retry_after_is_honoured(local_server: Any) -> None:
+def test_retry_after_is_honoured(local_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="wafer_grammar.client")
     local_server.inject(Fault.rate_limit(1.0))
     with WaferClient(
         base_url=local_server.base_url, api_key=local_server.api_key, retry=FAST
     ) as client:
-        started = time.monotonic()
         client.models(refresh=True)
-        assert time.monotonic() - started >= 1.0  # not FAST's 0.01 s backoff
+    # the wait the client chose (and slept), not FAST's 0.01 s backoff; no clock is read
+    (retry,) = [r for r in caplog.records if r.msg.startswith("retrying ")]
+    assert retry.getMessage() == (
+        "retrying GET /models in 1.00 s (attempt 2 of 4) after RateLimited: rate limited: "
+        "Too Many Requests (injected fault); retry after 1 s (HTTP 429)"
+    )
 
 
-def test_retry_after_beyond_the_cap_is_not_waited_for(local_server: Any) -> None:
+def test_retry_after_beyond_the_cap_is_not_waited_for(
+    local_server: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="wafer_grammar.client")
     local_server.inject(Fault.rate_limit(30.0))
     policy = FAST.__class__(max_retries=3, initial_delay=0.01, max_retry_after=5.0)
-    with WaferClient(
-        base_url=local_server.base_url, api_key=local_server.api_key, retry=policy
-    ) as client:
-        started = time.monotonic()
-        with pytest.raises(RateLimited) as info:
-            client.models()
-        assert time.monotonic() - started < 5
+    with (
+        WaferClient(
+            base_url=local_server.base_url, api_key=local_server.api_key, retry=policy
+        ) as client,
+        pytest.raises(RateLimited) as info,
+    ):
+        client.models()
     assert info.value.retry_after == 30.0 and info.value.attempts == 1
+    assert not [r for r in caplog.records if r.msg.startswith("retrying ")]  # no wait at all
 
 
-def test_slow_first_byte_on_models(local_server: Any) -> None:
-    local_server.inject(Fault.slow_first_byte(1.5, path="/v1/models"))
+class FirstReadTimesOut(httpx.BaseTransport):
+    """The real transport, but the first request's answer never comes: httpx's ReadTimeout,
+    as a socket read past the timeout raises it, with no clock involved."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.calls = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls == 1:
+            raise httpx.ReadTimeout("timed out", request=request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_read_timeout_is_retried(local_server: Any) -> None:
+    transport = FirstReadTimesOut()
     with WaferClient(
         base_url=local_server.base_url,
         api_key=local_server.api_key,
         retry=FAST,
-        timeout=Timeouts(connect=5, read=0.5, write=5, pool=5),
+        transport=transport,
     ) as client:
         assert [card.id for card in client.models()] == [local_server.model]
+    assert transport.calls == 2
 
 
-def test_slow_first_byte_without_retries_is_a_timeout(local_server: Any) -> None:
-    local_server.inject(Fault.slow_first_byte(1.5, path="/v1/models"))
+@pytest.fixture
+def black_hole() -> Iterator[str]:
+    """A base URL whose server takes the connection and never answers (the kernel completes
+    the handshake; nothing ever reads or writes): a read timeout is certain, not a race."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/v1"
+
+
+def test_no_answer_without_retries_is_a_timeout(black_hole: str) -> None:
     with (
         WaferClient(
-            base_url=local_server.base_url,
-            api_key=local_server.api_key,
-            retry=FAST.__class__(max_retries=0),
-            timeout=0.5,
+            base_url=black_hole, api_key="k", retry=FAST.__class__(max_retries=0), timeout=0.5
         ) as client,
         pytest.raises(RequestTimeout) as info,
     ):
         client.models()
-    assert str(info.value) == (
-        f"no answer from {local_server.base_url}/models within the read timeout of 0.5 s"
-    )
+    assert str(info.value) == f"no answer from {black_hole}/models within the read timeout of 0.5 s"

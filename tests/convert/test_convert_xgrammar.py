@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import re
-import time
 from typing import Any
 
 import pytest
@@ -62,9 +61,9 @@ def test_converted_grammar_compiles_and_agrees(name: str) -> None:
     _agree(grammar, samples)
 
 
-def test_big_schema_compiles_quickly() -> None:
+def big_schema(fields: int) -> dict[str, Any]:
     props: dict[str, Any] = {}
-    for i in range(120):
+    for i in range(fields):
         kind = i % 6
         props[f"field_{i}"] = [
             {"type": "string", "maxLength": 40 + i},
@@ -74,10 +73,10 @@ def test_big_schema_compiles_quickly() -> None:
             {"type": "array", "items": {"$ref": "#/$defs/item"}, "maxItems": 5},
             {"type": "string", "format": ["date-time", "uuid", "email"][i % 3]},
         ][kind]
-    schema = {
+    return {
         "type": "object",
         "properties": props,
-        "required": [f"field_{i}" for i in range(0, 120, 7)],
+        "required": [f"field_{i}" for i in range(0, fields, 7)],
         "additionalProperties": False,
         "$defs": {
             "item": {
@@ -88,15 +87,17 @@ def test_big_schema_compiles_quickly() -> None:
             }
         },
     }
-    XGrammarMatcher('root ::= "warm"')  # the first compile pays XGrammar's start-up
-    started = time.perf_counter()
-    grammar = Grammar.from_json_schema(schema)
-    converted = time.perf_counter() - started
-    started = time.perf_counter()
+
+
+def test_big_schema_stays_small_and_compiles() -> None:
+    # The work is bounded by the grammar's size, measured here instead of seconds (a
+    # wall-clock bound fails on a loaded machine): it stays small and grows linearly
+    # with the schema, so no keyword blows it up. (Timings: bench/, not tests.)
+    grammar = Grammar.from_json_schema(big_schema(120))
+    size = len(grammar.to_ebnf())
+    assert size < 60_000
+    assert len(Grammar.from_json_schema(big_schema(240)).to_ebnf()) < 2.2 * size
     matcher = XGrammarMatcher(grammar.to_ebnf())
-    compiled = time.perf_counter() - started
-    assert converted < 2 and compiled < 1, (converted, compiled)  # here: 0.1 s, 0.02 s
-    assert len(grammar.to_ebnf()) < 60_000
     doc = {f"field_{i}": None for i in range(0, 120, 7)}
     doc = {k: (f"v{int(k[6:])}" if int(k[6:]) % 6 == 3 else None) for k in doc}
     assert not matcher.accepts(json.dumps(doc))  # wrong types for most fields

@@ -439,12 +439,17 @@ def test_slow_first_byte(local_server: LocalServerHandle) -> None:
     start = time.perf_counter()
     reply = call(local_server.base_url, "GET", "/v1/models", key=local_server.api_key)
     assert reply.status == 200
+    # a lower bound only: a sleep never ends early, and a loaded machine only adds to it
     assert time.perf_counter() - start >= 0.6
     import socket
 
-    local_server.inject(Fault.slow_first_byte(1.0))
+    # ten times the client's timeout: no scheduling delay makes the answer come in time
+    local_server.inject(Fault.slow_first_byte(3.0))
     with pytest.raises(socket.timeout):
         call(local_server.base_url, "GET", "/v1/models", key=local_server.api_key, timeout=0.3)
+    # reading the log waits for the abandoned request to end, so its line cannot land in
+    # the next test's log (its status: 200, or 0 when the write found the socket closed)
+    assert len(local_server.requests()) == 2
 
 
 def test_cut_stream(local_server: LocalServerHandle) -> None:

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import io
 import json
+import os
 import pickle
 from pathlib import Path
 
 import pytest
 
-from wafer_grammar.errors import BatchFileError
+from wafer_grammar.errors import BatchFileError, InvalidInput
 from wafer_grammar.tasks.backend import Backend, choose
 from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, pending
 from wafer_grammar.tasks.classification import label_orders, messages_for
-from wafer_grammar.tasks.jsonl import Appender, id_key, read_inputs, recover_output
+from wafer_grammar.tasks.jsonl import Appender, encode_record, id_key, read_inputs, recover_output
 from wafer_grammar.tasks.progress import LineProgress
 
 
@@ -31,21 +33,70 @@ def test_inputs_take_the_line_number_when_the_id_is_absent(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("line", "item_id", "message"),
     [
-        ('{"text": "a"}\n{"text": "b", "id": 1}\n', "line 2: id 1 is also on line 1"),
-        ('{"text": "a"\n', "line 1: not valid JSON (Expecting ',' delimiter)"),
-        ('["a"]\n', 'line 1: expected a JSON object with a "text" field'),
-        ('{"id": 1}\n', 'line 1: the "text" field is missing or not a string'),
-        ('{"text": "a", "id": [1]}\n', 'line 1: the "id" field must be a string or a number'),
+        ('{"text": "a"', 1, "line 1: not valid JSON (Expecting ',' delimiter)"),
+        ('["a"]', 1, 'line 1: expected a JSON object with a "text" field'),
+        ('{"id": 7}', 7, 'line 1: the "text" field is missing or not a string'),
+        ('{"id": 7, "text": 3}', 7, 'line 1: the "text" field is missing or not a string'),
+        ('{"text": "a", "id": [1]}', 1, 'line 1: the "id" field must be a string or a number'),
+        ('{"text": "a", "id": null}', 1, 'line 1: the "id" field must be a string or a number'),
+        (
+            '{"text": "a", "id": NaN}',
+            1,
+            'line 1: the "id" field must be a string or a finite number',
+        ),
+        (
+            '{"text": "ab\\ud800", "id": "x"}',
+            "x",
+            'line 1: the "text" field is not valid Unicode (a lone surrogate \\ud800 at '
+            "character 3)",
+        ),
+        (
+            '{"text": "a", "id": "\\udfff"}',
+            1,
+            'line 1: the "id" field is not valid Unicode (a lone surrogate \\udfff at character 1)',
+        ),
+        ("[" * 100_000, 1, "line 1: not valid JSON (nested too deeply)"),
+        (
+            '{"text": "a", "id": ' + "9" * 5000 + "}",
+            1,
+            "line 1: not valid JSON (Exceeds the limit (4300 digits) for integer string "
+            "conversion: value has 5000 digits; use sys.set_int_max_str_digits() to increase "
+            "the limit)",
+        ),
     ],
 )
-def test_bad_input_lines_are_named_by_line(tmp_path: Path, text: str, message: str) -> None:
-    path = write(tmp_path / "in.jsonl", text)
+def test_a_bad_input_line_is_an_item_with_its_problem(
+    tmp_path: Path, line: str, item_id: object, message: str
+) -> None:
+    path = write(tmp_path / "in.jsonl", line + '\n{"text": "fine"}\n')
+    bad, good = read_inputs(path)
+    assert (bad.id, bad.line, bad.text) == (item_id, 1, "")
+    assert isinstance(bad.problem, InvalidInput) and isinstance(bad.problem, BatchFileError)
+    assert str(bad.problem) == f"{path}, {message}"
+    assert (good.id, good.text, good.problem) == (2, "fine", None)
+
+
+def test_a_line_that_is_not_utf8_is_named_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "ok"}\n{"text": "caf\xe9"}\n')
+    good, bad = read_inputs(str(path))
+    assert good.problem is None and bad.id == 2
+    assert str(bad.problem) == f"{path}, line 2: not valid UTF-8 (byte 0xe9 at byte 14)"
+
+
+def test_a_line_separator_inside_a_string_does_not_split_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", '{"text": "a\u2028b"}\r\n{"text": "c"}\n')
+    assert [(i.id, i.text) for i in read_inputs(path)] == [(1, "a\u2028b"), (2, "c")]
+
+
+def test_an_id_used_twice_stops_the_run_before_it_starts(tmp_path: Path) -> None:
+    path = write(tmp_path / "in.jsonl", '{"text": "a"}\n{"text": "b", "id": 1}\n')
     with pytest.raises(BatchFileError) as info:
         read_inputs(path)
-    assert str(info.value) == f"{path}, {message}"
-    assert info.value.line == int(message.split(":")[0].split()[1])
+    assert str(info.value) == f"{path}, line 2: id 1 is also on line 1"
+    assert info.value.line == 2
 
 
 def test_file_errors_pickle_with_their_fields() -> None:
@@ -111,6 +162,56 @@ def test_appender_writes_whole_lines(tmp_path: Path) -> None:
     # flushed as it lands: readable before close
     assert json.loads(Path(path).read_text(encoding="utf-8")) == {"id": 1, "value": {"name": "Zoë"}}
     appender.close()
+
+
+def test_a_record_that_utf8_cannot_encode_is_written_escaped(tmp_path: Path) -> None:
+    assert encode_record({"id": "é", "v": 1}) == '{"id":"é","v":1}\n'.encode()
+    odd = {"id": 3, "error": {"type": "X", "message": "bad \ud800 text"}}
+    line = encode_record(odd)
+    assert line == b'{"id":3,"error":{"type":"X","message":"bad \\ud800 text"}}\n'
+    assert json.loads(line.decode("utf-8")) == odd  # valid UTF-8, and the same record back
+    path = tmp_path / "out.jsonl"
+    appender = Appender(str(path))
+    appender.write({"id": "x\udc80", "label": "a"})
+    appender.close()
+    assert recover_output(str(path))[0] == {id_key("x\udc80")}  # a rerun knows the id
+
+
+def test_a_failed_write_cuts_its_partial_line_and_every_later_write_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "out.jsonl"
+    appender = Appender(str(path))
+    appender.write({"id": 1})
+    real = os.write
+    calls: list[int] = []
+
+    def full_disk(fd: int, data: bytes) -> int:
+        calls.append(len(data))
+        if len(calls) == 1:
+            return real(fd, bytes(data[:3]))  # a short write: the disk fills up mid-line
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("wafer_grammar.tasks.jsonl._os_write", full_disk)
+    with pytest.raises(OSError) as info:
+        appender.write({"id": 2, "label": "b"})
+    assert info.value.errno == errno.ENOSPC
+    assert path.read_bytes() == b'{"id":1}\n'  # the torn line was cut back off
+    monkeypatch.setattr("wafer_grammar.tasks.jsonl._os_write", real)
+    with pytest.raises(OSError) as again:
+        appender.write({"id": 3})  # space is back, but a record after a gap would be a lie
+    assert again.value is info.value and appender.written == 1
+    appender.close()
+    assert path.read_bytes() == b'{"id":1}\n'
+
+
+def test_an_output_that_cannot_be_opened_or_read_is_named(tmp_path: Path) -> None:
+    with pytest.raises(BatchFileError) as info:
+        Appender(str(tmp_path))
+    assert str(info.value) == f"{tmp_path}: cannot open for appending: Is a directory"
+    with pytest.raises(BatchFileError) as read:
+        recover_output(str(tmp_path))
+    assert str(read.value) == f"{tmp_path}: cannot read: Is a directory"
 
 
 def test_pending_skips_done_ids(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from wafer_grammar.client import parse
+from wafer_grammar.client import logsafe, parse
 from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
@@ -88,6 +88,8 @@ class ClientCore:
         }
         if config.api_key:
             self.base_headers["authorization"] = f"Bearer {config.api_key}"
+        # httpx and httpcore log what servers send (headers at DEBUG): keep the key out
+        logsafe.protect(config.api_key)
 
     @property
     def secret(self) -> str | None:
@@ -117,10 +119,17 @@ class ClientCore:
             return None if self._cards is None else list(self._cards.values())
 
     def store_cards(self, body: bytes, headers: Mapping[str, str], status: int) -> list[ModelCard]:
-        rid = request_id_of(headers)
-        data = parse.loads(body, what="/v1/models", request_id=rid, status=status)
+        rid = request_id_of(headers, secret=self.secret)
+        data = parse.loads(
+            body, what="/v1/models", request_id=rid, status=status, secret=self.secret
+        )
         cards = parse.shaped(
-            parse.model_list, data, what="/v1/models", request_id=rid, status=status
+            parse.model_list,
+            data,
+            what="/v1/models",
+            request_id=rid,
+            status=status,
+            secret=self.secret,
         )
         with self._lock:
             self._cards = {card.id: card for card in cards}
@@ -411,12 +420,17 @@ class ClientCore:
     def parse_answer(
         self, spec: RequestSpec, body: bytes, headers: Mapping[str, str], status: int
     ) -> Completion | ChatCompletion:
-        rid = request_id_of(headers)
+        rid = request_id_of(headers, secret=self.secret)
         what = spec.path.lstrip("/")
-        data = parse.loads(body, what=what, request_id=rid, status=status)
+        data = parse.loads(body, what=what, request_id=rid, status=status, secret=self.secret)
         if spec.kind in ("completion", "chat_via_completions"):
             completion = parse.shaped(
-                lambda d: parse.completion(d, rid), data, what=what, request_id=rid, status=status
+                lambda d: parse.completion(d, rid),
+                data,
+                what=what,
+                request_id=rid,
+                status=status,
+                secret=self.secret,
             )
             if spec.kind == "completion":
                 return self.checked(spec, completion)
@@ -428,6 +442,7 @@ class ClientCore:
                 what=what,
                 request_id=rid,
                 status=status,
+                secret=self.secret,
             )
         return self.checked(spec, split_inline(chat) if spec.inline_reasoning else chat)
 
@@ -463,7 +478,7 @@ class ClientCore:
     def assembler(
         self, spec: RequestSpec, headers: Mapping[str, str]
     ) -> CompletionAssembler | ChatAssembler:
-        rid = request_id_of(headers)
+        rid = request_id_of(headers, secret=self.secret)
         if spec.kind == "completion":
             return CompletionAssembler(secret=self.secret, request_id=rid)
         assembler = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler

@@ -2,8 +2,11 @@
 
 Wafer's error envelope is ``{"error": {"type", "code", "message", "param",
 "request_id"}}`` (Anthropic-style bodies wrap the same object); every answer
-carries ``x-request-id``. Server text is passed through :func:`redact` so a
-server that echoes the key cannot leak it into our messages.
+carries ``x-request-id``. All server text -- the message, the request id, the
+code, the parameter, a redirect's host -- goes through
+:mod:`wafer_grammar.client.bounded`: redacted, so a server that echoes the key
+cannot leak it into our messages, and cut, so a huge body cannot make a huge
+message or log line.
 """
 
 from __future__ import annotations
@@ -13,9 +16,18 @@ import re
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from wafer_grammar.client.bounded import (
+    MAX_SERVER_TEXT,
+    REDACTED,
+    ErrorBody,
+    clip,
+    redact,
+    server_field,
+)
 from wafer_grammar.client.retry import parse_retry_after
 from wafer_grammar.errors import (
     APIError,
@@ -29,9 +41,11 @@ from wafer_grammar.errors import (
     RequestTimeout,
     ServerContextLengthExceeded,
     ServerError,
+    UnexpectedRedirect,
 )
 
-REDACTED = "[redacted]"
+__all__ = ["REDACTED", "error_from_response", "error_from_transport", "redact", "request_id_of"]
+
 GRAMMAR_CODES = frozenset({"invalid_grammar", "grammar_error", "invalid_ebnf", "grammar_invalid"})
 CONTEXT_CODES = frozenset({"context_length_exceeded", "context_length"})
 
@@ -47,23 +61,24 @@ _OPENAI = re.compile(
     r"the completion\)",
     re.S,
 )
-
-
-def redact(text: str, secret: str | None) -> str:
-    """``text`` with every occurrence of ``secret`` replaced."""
-    if secret and secret in text:
-        return text.replace(secret, REDACTED)
-    return text
+# The message of an error body cut short (so no longer JSON): its string, up to where the
+# cut fell. Linear: the two alternatives never match the same text.
+_CUT_MESSAGE = re.compile(r'"message"\s*:\s*"((?:[^"\\]|\\.)*)')
+_PARTIAL_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{0,3})?$")
 
 
 def request_id_of(
-    headers: Mapping[str, str], envelope: Mapping[str, Any] | None = None
+    headers: Mapping[str, str],
+    envelope: Mapping[str, Any] | None = None,
+    *,
+    secret: str | None,
 ) -> str | None:
-    """The request ID: the ``x-request-id`` header, else the envelope's ``request_id``."""
-    rid = headers.get("x-request-id")
-    if not rid and envelope is not None and isinstance(envelope.get("request_id"), str):
-        rid = envelope["request_id"]
-    return rid or None
+    """The request ID: the ``x-request-id`` header, else the envelope's ``request_id``;
+    redacted and clipped like all server text (a server may echo the key in it)."""
+    rid: Any = headers.get("x-request-id")
+    if not rid and envelope is not None:
+        rid = envelope.get("request_id")
+    return server_field(rid, secret)
 
 
 def envelope_of(body: bytes) -> dict[str, Any]:
@@ -86,25 +101,97 @@ def envelope_of(body: bytes) -> dict[str, Any]:
     return {}
 
 
+def _salvage(text: str) -> str | None:
+    """The ``message`` string of a JSON error body that was cut short, as far as it goes."""
+    found = _CUT_MESSAGE.search(text)
+    if found is None:
+        return None
+    literal = _PARTIAL_ESCAPE.sub("", found.group(1))  # an escape the cut split in two
+    try:
+        value = json.loads(f'"{literal}"')
+    except ValueError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _shown(raw: str, secret: str | None, body: ErrorBody) -> str:
+    """Server text as a message shows it: redacted, then cut, saying how much there was."""
+    text = redact(raw, secret, truncated=body.truncated)
+    size = body.size()
+    if size is not None:
+        return f"{clip(text, MAX_SERVER_TEXT)} [the error body is {size}]"
+    if len(text) > MAX_SERVER_TEXT:
+        return f"{clip(text, MAX_SERVER_TEXT)} [cut from {len(text)} characters]"
+    return text
+
+
+def _location(headers: Mapping[str, str], base_url: str | None, secret: str | None) -> str | None:
+    """The host (and port) a redirect points to; a relative one stays on ``base_url``'s."""
+    location = headers.get("location")
+    if not location:
+        return None
+    try:
+        parts = urlsplit(location.strip())
+        if not parts.hostname and base_url:
+            parts = urlsplit(base_url)
+        host, port = parts.hostname, parts.port
+    except ValueError:  # a malformed port or IPv6 address
+        return None
+    if not host:
+        return None
+    # the host only: a location's user:password@ part, path and query are never shown
+    return server_field(f"{host}:{port}" if port else host, secret)
+
+
 def error_from_response(
-    status: int, headers: Mapping[str, str], body: bytes, *, secret: str | None
+    status: int,
+    headers: Mapping[str, str],
+    body: bytes | ErrorBody,
+    *,
+    secret: str | None,
+    base_url: str | None = None,
 ) -> APIError:
-    """The typed error for a failed HTTP answer (status >= 400)."""
-    env = envelope_of(body)
+    """The typed error for a failed HTTP answer (a 3xx, or status >= 400).
+
+    ``body`` is the answer's body, or as much of it as was read (an :class:`ErrorBody`);
+    bytes beyond :data:`~wafer_grammar.client.bounded.MAX_ERROR_BODY` are ignored.
+    ``base_url`` places a relative redirect.
+    """
+    read = body if isinstance(body, ErrorBody) else ErrorBody.of(body)
+    data = read.data
+    env = envelope_of(data)
+    text = data.decode("utf-8", errors="replace")
     raw = env.get("message")
+    if not isinstance(raw, str) and read.truncated:
+        raw = _salvage(text)
     if not isinstance(raw, str) or not raw.strip():
-        text = body.decode("utf-8", errors="replace").strip()
-        raw = text[:200] if text and not text.startswith(("{", "<")) else _phrase(status)
-    message = redact(raw, secret)
-    code = env.get("code") if isinstance(env.get("code"), str) else None
-    param = env.get("param") if isinstance(env.get("param"), str) else None
+        stripped = text.strip()
+        raw = stripped if stripped and not stripped.startswith(("{", "<")) else _phrase(status)
+    message = _shown(raw, secret, read)
+    code = server_field(env.get("code"), secret)
+    param = server_field(env.get("param"), secret)
     fields: dict[str, Any] = {
         "status": status,
-        "request_id": request_id_of(headers, env),
+        "request_id": request_id_of(headers, env, secret=secret),
         "code": code,
         "param": param,
         "server_message": message,
     }
+    if 300 <= status < 400:
+        host = _location(headers, base_url, secret)
+        if host is None:
+            return UnexpectedRedirect(
+                "the server answered with a redirect that names no location; redirects are "
+                "not followed",
+                **fields,
+            )
+        return UnexpectedRedirect(
+            f"the server redirected the request to {host}; redirects are not followed, so the "
+            f"API key is not sent there: if {host} is the right server, use its address as "
+            "base_url",
+            location_host=host,
+            **fields,
+        )
     if status == 401:
         return AuthenticationFailed(
             f"authentication failed: {message}; set WAFER_API_KEY or pass api_key=", **fields
@@ -174,7 +261,8 @@ def error_from_transport(
     timeouts: Mapping[str, float | None] | None = None,
 ) -> APIError:
     """The typed error for an httpx transport failure (no HTTP answer, or a cut one)."""
-    detail = redact(str(exc) or type(exc).__name__, secret)
+    # httpx's words may quote what the server sent (a malformed status line, a header)
+    detail = clip(redact(str(exc) or type(exc).__name__, secret), MAX_SERVER_TEXT)
     if isinstance(exc, httpx.TimeoutException):
         phase = next((name for kind, name in _PHASES if isinstance(exc, kind)), "read")
         limit = (timeouts or {}).get(phase)

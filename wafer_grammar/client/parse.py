@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from wafer_grammar.client.bounded import clip, redact
 from wafer_grammar.client.types import (
     Capabilities,
     ChatChoice,
@@ -41,26 +42,46 @@ class Shape(Exception):
     """Internal: a field has the wrong type; becomes MalformedResponse at the boundary."""
 
 
-def excerpt(text: str) -> str:
-    return text if len(text) <= EXCERPT else text[:EXCERPT] + "..."
+def excerpt(text: str, secret: str | None = None) -> str:
+    """The start of a server's text for a message: redacted (before the cut, so no part of
+    the key survives it), then cut to :data:`EXCERPT` characters."""
+    return clip(redact(text, secret), EXCERPT)
 
 
-def loads(body: bytes, *, what: str, request_id: str | None, status: int | None) -> Any:
+def quoted(text: str, secret: str | None = None) -> str:
+    """:func:`excerpt` as a Python literal, cut again: ``repr`` can make one character ten."""
+    return clip(repr(excerpt(text, secret)), 2 * EXCERPT)
+
+
+def loads(
+    body: bytes,
+    *,
+    what: str,
+    request_id: str | None,
+    status: int | None,
+    secret: str | None = None,
+) -> Any:
     """``body`` as JSON, or MalformedResponse."""
     text = body.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise MalformedResponse(
-            f"the {what} answer is not JSON: {excerpt(text)!r}",
-            body=excerpt(text),
+            f"the {what} answer is not JSON: {quoted(text, secret)}",
+            body=excerpt(text, secret),
             request_id=request_id,
             status=status,
         ) from exc
 
 
 def shaped(
-    build: Callable[[Any], T], data: Any, *, what: str, request_id: str | None, status: int | None
+    build: Callable[[Any], T],
+    data: Any,
+    *,
+    what: str,
+    request_id: str | None,
+    status: int | None,
+    secret: str | None = None,
 ) -> T:
     """``build(data)``, turning a shape error into MalformedResponse."""
     try:
@@ -68,7 +89,7 @@ def shaped(
     except Shape as exc:
         raise MalformedResponse(
             f"the {what} answer has an unexpected shape: {exc}",
-            body=excerpt(json.dumps(data)),
+            body=excerpt(json.dumps(data), secret),
             request_id=request_id,
             status=status,
         ) from None

@@ -74,10 +74,10 @@ class Assembler(Generic[ChunkT, ResultT]):
             return None
         try:
             doc = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise MalformedResponse(
-                f"a stream event is not JSON: {parse.excerpt(data)!r}",
-                body=parse.excerpt(data),
+                f"a stream event is not JSON: {parse.quoted(data, self.secret)}",
+                body=parse.excerpt(data, self.secret),
                 request_id=self.request_id,
                 status=200,
             ) from None
@@ -88,7 +88,12 @@ class Assembler(Generic[ChunkT, ResultT]):
             headers = {"x-request-id": self.request_id} if self.request_id else {}
             raise error_from_response(status, headers, data.encode(), secret=self.secret)
         chunk = parse.shaped(
-            self._parse, doc, what="stream chunk", request_id=self.request_id, status=200
+            self._parse,
+            doc,
+            what="stream chunk",
+            request_id=self.request_id,
+            status=200,
+            secret=self.secret,
         )
         self.id = self.id or chunk.id
         self.model = self.model or chunk.model

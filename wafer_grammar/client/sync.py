@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Generic
 import httpx
 
 from wafer_grammar.client import options as opts
+from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
 from wafer_grammar.client.profiles import ServerProfile
@@ -224,24 +225,25 @@ class WaferClient:
                 timeout=timeout or httpx.USE_CLIENT_DEFAULT,
             )
             try:
-                # A whole answer is read inside send(); a cut body raises there too, and
-                # is as retryable as no answer at all.
-                response = self._http.send(request, stream=spec.stream)
+                # Always streamed, so that an error body is read only up to a bound (below).
+                # A whole answer is read here: a cut body raises, as retryable as no answer.
+                response = self._http.send(request, stream=True)
+                if response.is_success and not spec.stream:
+                    response.read()
             except httpx.TransportError as exc:
                 error, cause = transport_error(config, spec, exc), exc
             else:
-                if response.status_code < 400:
+                if response.is_success:
                     return response  # a stream is read and closed by its Stream
-                body = b""
-                if not spec.stream:
-                    body = response.content
-                else:
-                    try:
-                        body = response.read()
-                    except httpx.TransportError:
-                        pass  # the status alone still says what failed
-                    finally:
-                        response.close()
+                body = ErrorBody(response.headers)
+                try:
+                    for chunk in response.iter_bytes():
+                        if body.feed(chunk):
+                            break  # the rest is never downloaded
+                except httpx.TransportError:
+                    pass  # the status alone still says what failed
+                finally:
+                    response.close()
                 error = status_error(config, response.status_code, response.headers, body)
             delay = state.delay_for(error)
             if delay is None:

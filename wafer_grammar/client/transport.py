@@ -1,8 +1,8 @@
 """What both clients share about httpx: timeouts, limits, and the retry decision per attempt.
 
-``attempt_error`` is the sans-I/O decision: given what one attempt produced
-(an answer's status, headers and body, or a transport exception), the typed
-error to retry or raise, or None for a usable answer.
+``status_error`` and ``transport_error`` are the sans-I/O decisions: given what
+one attempt produced (an answer's status, headers and what was read of its body,
+or a transport exception), the typed error to retry or raise.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import httpx
 
+from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts
 from wafer_grammar.client.core import RequestSpec
 from wafer_grammar.client.errmap import error_from_response, error_from_transport
@@ -35,9 +36,12 @@ def httpx_limits(limits: Limits) -> httpx.Limits:
 
 
 def status_error(
-    config: ClientConfig, status: int, headers: Mapping[str, str], body: bytes
+    config: ClientConfig, status: int, headers: Mapping[str, str], body: bytes | ErrorBody
 ) -> APIError:
-    return error_from_response(status, headers, body, secret=config.api_key)
+    """The typed error for a non-2xx answer (``body``: what was read of it)."""
+    return error_from_response(
+        status, headers, body, secret=config.api_key, base_url=config.base_url
+    )
 
 
 def transport_error(config: ClientConfig, spec: RequestSpec, exc: httpx.TransportError) -> APIError:

@@ -5,6 +5,12 @@ Every input gets exactly one output record carrying its ``id``: the result, or
 they land (see :mod:`wafer_grammar.tasks.jsonl` for why a kill -9 loses nothing
 but the line being written), so a rerun skips the ids already in the output.
 
+No input can stop the others: a line that cannot be processed is recorded as an
+``InvalidInput`` error (with its ``line``), and any failure while processing an
+input becomes that input's error record. Only a failure to write the output
+stops the run (:class:`~wafer_grammar.errors.OutputWriteFailed`): what is saved
+stays whole, and the rerun resumes after it.
+
 Rate limits: the client already retries a 429 after its ``Retry-After``. When
 one still escapes, every worker pauses for that long (the limit is the
 account's, not the request's) and the input goes back in the queue, up to
@@ -15,11 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.errors import RateLimited, WaferGrammarError
+from wafer_grammar.errors import OutputWriteFailed, RateLimited
 from wafer_grammar.tasks.api_async import arun_steps
 from wafer_grammar.tasks.jsonl import Appender, Item, id_key, read_inputs, recover_output
 from wafer_grammar.tasks.progress import Progress, format_cost, make_progress
@@ -131,6 +137,7 @@ def estimate(
 
     tokenizer = cls.tokenizer_for(job.model)
     prompt = output = 0
+    todo = [item for item in todo if item.problem is None]  # recorded, never sent
     if job.task == "classify":
         for item in todo:
             made = cls.plan(
@@ -151,18 +158,27 @@ def estimate(
     return Estimate(len(todo), skipped, prompt, output, job.model, cost)
 
 
-class _Gate:
-    """A shared pause: after an escaped 429, no worker sends until it is over."""
+class Gate:
+    """A shared pause: after an escaped 429, no worker sends until it is over.
 
-    def __init__(self) -> None:
-        self.until = 0.0
+    ``clock`` and ``sleep`` are the time it keeps (tests pass a fake clock).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.until = float("-inf")
+        self._clock = clock
+        self._sleep = sleep
 
     def pause(self, seconds: float) -> None:
-        self.until = max(self.until, time.monotonic() + seconds)
+        self.until = max(self.until, self._clock() + seconds)
 
     async def wait(self) -> None:
-        while (left := self.until - time.monotonic()) > 0:
-            await asyncio.sleep(left)
+        while (left := self.until - self._clock()) > 0:
+            await self._sleep(left)
 
 
 async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[str, Any]:
@@ -213,7 +229,7 @@ async def process(
     queue: asyncio.Queue[tuple[Item, int]] = asyncio.Queue()
     for item in todo:
         queue.put_nowait((item, 0))
-    gate = _Gate()
+    gate = Gate()
 
     async def worker() -> None:
         while True:
@@ -221,18 +237,24 @@ async def process(
                 item, requeued = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
-            await gate.wait()
-            try:
-                record = {"id": item.id, **await _result(job, client, item)}
-            except RateLimited as exc:
-                gate.pause(exc.retry_after if exc.retry_after is not None else DEFAULT_PAUSE)
-                if requeued < MAX_REQUEUES:
-                    queue.put_nowait((item, requeued + 1))
-                    continue
-                record = error_record(item.id, exc)
-            except WaferGrammarError as exc:
-                record = error_record(item.id, exc)
-            # single-threaded event loop: this write and the counters never interleave
+            if item.problem is not None:
+                record = {**error_record(item.id, item.problem), "line": item.line}
+            else:
+                await gate.wait()
+                try:
+                    record = {"id": item.id, **await _result(job, client, item)}
+                except RateLimited as exc:
+                    gate.pause(exc.retry_after if exc.retry_after is not None else DEFAULT_PAUSE)
+                    if requeued < MAX_REQUEUES:
+                        queue.put_nowait((item, requeued + 1))
+                        continue
+                    record = error_record(item.id, exc)
+                except Exception as exc:
+                    # whatever one input provokes (a bug included) is its own record, named
+                    # by type: the other inputs go on
+                    record = error_record(item.id, exc)
+            # single-threaded event loop: this write and the counters never interleave;
+            # an OSError here ends the run (see run_batch)
             appender.write(record)
             cents = record.get("cost_cents") or 0.0
             if "error" in record:
@@ -242,7 +264,14 @@ async def process(
             summary.cost_cents += cents
             progress.advance(cents)
 
-    await asyncio.gather(*(worker() for _ in range(min(concurrency, max(len(todo), 1)))))
+    workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, max(len(todo), 1)))]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        # after a failure (a write that failed, a cancel), no worker may go on writing
+        for task in workers:
+            task.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
 
 async def run_batch(
@@ -258,7 +287,9 @@ async def run_batch(
     """Process every input of ``input_path`` not yet in ``output_path``.
 
     Raises:
-        BatchFileError: a malformed input, or an output that is not a batch output.
+        BatchFileError: an unreadable input or one with an id used twice, or an output
+            that is not a batch output.
+        OutputWriteFailed: the output could not be written; the run stopped there.
         ValueError: a bad ``concurrency`` or job.
     """
     start = time.monotonic()
@@ -279,6 +310,16 @@ async def run_batch(
     progress = make_progress(len(todo), enabled=show_progress)
     try:
         await process(job, client, todo, appender, summary, progress, concurrency=concurrency)
+    except OSError as exc:
+        # only the appender raises OSError out of process(): each input's own are recorded
+        raise OutputWriteFailed(
+            output_path,
+            saved=skipped + appender.written,
+            total=summary.total,
+            written=appender.written,
+            errno=exc.errno,
+            reason=exc.strerror or str(exc),
+        ) from exc
     finally:
         progress.close()
         appender.close()
