@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from wafer_grammar.client.types import TokenLogprob
 from wafer_grammar.decoding.answer_check import Answer, choice_of
@@ -44,6 +45,8 @@ class LabelDistribution:
     """One sentence saying how the numbers were obtained."""
     requests: int = 1
     """How many requests it took (the exact trie walk makes one per branching node)."""
+    answers: tuple[Any, ...] = field(default=(), repr=False, compare=False)
+    """The answers those requests got (their usage is what the distribution cost)."""
 
     def __getitem__(self, label: str) -> float:
         return self.probabilities[label]

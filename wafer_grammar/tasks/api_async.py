@@ -18,7 +18,7 @@ from wafer_grammar.tasks.classification import Classification, classification_st
 from wafer_grammar.tasks.concurrency import amap_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
 from wafer_grammar.tasks.label_trie import label_distribution_steps
-from wafer_grammar.tasks.steps import Complete, Many, Steps
+from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
 
 if TYPE_CHECKING:
     from wafer_grammar.client import AsyncWaferClient
@@ -42,6 +42,8 @@ async def arun_steps(steps: Steps[T], client: AsyncWaferClient) -> T:
                 return await arun_steps(body, client)
 
             result = await amap_limited(run_one, step.bodies, step.limit)
+        elif isinstance(step, AskProfile):
+            result = client.profile
         else:
             try:
                 result = await client.cost(step.answer)
@@ -61,6 +63,8 @@ async def aclassify(  # type: ignore[overload-overlap]
     orders: int = ...,
     base_url: str | None = ...,
     concurrency: int = ...,
+    method: str = ...,
+    calibrate: bool = ...,
 ) -> Classification: ...
 @overload
 async def aclassify(
@@ -73,6 +77,8 @@ async def aclassify(
     orders: int = ...,
     base_url: str | None = ...,
     concurrency: int = ...,
+    method: str = ...,
+    calibrate: bool = ...,
 ) -> list[Classification]: ...
 async def aclassify(
     text_or_texts: str | Sequence[str],
@@ -84,6 +90,8 @@ async def aclassify(
     orders: int = 1,
     base_url: str | None = None,
     concurrency: int = 1,
+    method: str = "auto",
+    calibrate: bool = False,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -101,6 +109,12 @@ async def aclassify(
         base_url: a compatible server to use when ``client`` is None.
         concurrency: texts in flight at once (results keep the input order, and
             equal the sequential ones).
+        method: ``"exact"`` (walk the label trie: exact for any label set),
+            ``"first-token"`` (one request per text: exact when the labels' first
+            tokens differ), or ``"auto"`` (exact only when the first tokens do not decide).
+        calibrate: divide out the label prior the model shows on content-free inputs
+            ("", "N/A", "[MASK]"), then renormalise (contextual calibration; see
+            :func:`~wafer_grammar.tasks.classification.calibrated`).
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -121,6 +135,8 @@ async def aclassify(
         instructions=instructions,
         orders=orders,
         concurrency=concurrency,
+        method=method,
+        calibrate=calibrate,
     )
     if client is None:
         from wafer_grammar.tasks.backend import open_async_client

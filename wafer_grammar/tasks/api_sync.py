@@ -14,7 +14,7 @@ from wafer_grammar.tasks.classification import Classification, classification_st
 from wafer_grammar.tasks.concurrency import map_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
 from wafer_grammar.tasks.label_trie import label_distribution_steps
-from wafer_grammar.tasks.steps import Complete, Many, Steps
+from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
 
 if TYPE_CHECKING:
     from wafer_grammar.client import WaferClient
@@ -38,6 +38,8 @@ def run_steps(steps: Steps[T], client: WaferClient) -> T:
                 return run_steps(body, client)
 
             result = map_limited(run_one, step.bodies, step.limit)
+        elif isinstance(step, AskProfile):
+            result = client.profile
         else:
             try:
                 result = client.cost(step.answer)
@@ -57,6 +59,8 @@ def classify(  # type: ignore[overload-overlap]
     orders: int = ...,
     base_url: str | None = ...,
     concurrency: int = ...,
+    method: str = ...,
+    calibrate: bool = ...,
 ) -> Classification: ...
 @overload
 def classify(
@@ -69,6 +73,8 @@ def classify(
     orders: int = ...,
     base_url: str | None = ...,
     concurrency: int = ...,
+    method: str = ...,
+    calibrate: bool = ...,
 ) -> list[Classification]: ...
 def classify(
     text_or_texts: str | Sequence[str],
@@ -80,6 +86,8 @@ def classify(
     orders: int = 1,
     base_url: str | None = None,
     concurrency: int = 1,
+    method: str = "auto",
+    calibrate: bool = False,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -97,6 +105,12 @@ def classify(
         base_url: a compatible server to use when ``client`` is None.
         concurrency: texts in flight at once (results keep the input order, and
             equal the sequential ones).
+        method: ``"exact"`` (walk the label trie: exact for any label set),
+            ``"first-token"`` (one request per text: exact when the labels' first
+            tokens differ), or ``"auto"`` (exact only when the first tokens do not decide).
+        calibrate: divide out the label prior the model shows on content-free inputs
+            ("", "N/A", "[MASK]"), then renormalise (contextual calibration; see
+            :func:`~wafer_grammar.tasks.classification.calibrated`).
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -117,6 +131,8 @@ def classify(
         instructions=instructions,
         orders=orders,
         concurrency=concurrency,
+        method=method,
+        calibrate=calibrate,
     )
     if client is None:
         from wafer_grammar.tasks.backend import open_client

@@ -33,6 +33,8 @@ from wafer_grammar.tasks.progress import Progress, format_cost, make_progress
 if TYPE_CHECKING:
     from wafer_grammar.client.aio import AsyncWaferClient
     from wafer_grammar.client.types import Pricing
+    from wafer_grammar.tasks.classification import RunPlan
+    from wafer_grammar.tasks.extraction import Target
 
 MAX_REQUEUES = 3
 DEFAULT_PAUSE = 5.0
@@ -138,15 +140,14 @@ def estimate(
     tokenizer = cls.tokenizer_for(job.model)
     prompt = output = 0
     todo = [item for item in todo if item.problem is None]  # recorded, never sent
-    if job.task == "classify":
+    shared = shared_plan(job)
+    if isinstance(shared, cls.RunPlan):
         for item in todo:
-            made = cls.plan(
-                item.text, job.labels, tokenizer, instructions=job.instructions, orders=job.orders
-            )
+            made = shared.for_text(item.text)
             prompt += sum(len(ids) for ids in made.prompts)
             output += int(made.options["max_tokens"]) * len(made.prompts)
     else:
-        target = ext.target_of(job.schema)
+        target = shared
         for item in todo:
             prompt += len(ext.prompt_ids(item.text, target, tokenizer, job.instructions))
             output += job.max_tokens
@@ -181,25 +182,39 @@ class Gate:
             await self._sleep(left)
 
 
-async def _result(job: BatchJob, client: AsyncWaferClient, item: Item) -> dict[str, Any]:
-    if job.task == "classify":
-        from wafer_grammar.tasks.classification import classification_steps
+def shared_plan(job: BatchJob) -> RunPlan | Target:
+    """What every input of the run shares, built once: the classification plan (grammar,
+    options, tokenizer) or the extraction target (schema grammar).
 
-        steps = classification_steps(
-            [item.text],
+    Raises:
+        InvalidLabels, UnsupportedSchema: before anything is sent.
+    """
+    from wafer_grammar.tasks import classification as cls
+    from wafer_grammar.tasks import extraction as ext
+
+    if job.task == "classify":
+        return cls.run_plan(
             job.labels,
-            model=job.model,
+            cls.tokenizer_for(job.model),
             instructions=job.instructions,
             orders=job.orders,
-            problems=(),  # checked once for the whole run (summary.label_warnings)
         )
-        (found,) = await arun_steps(steps, client)
-        return found.to_dict()
+    return ext.target_of(job.schema)
+
+
+async def _result(
+    job: BatchJob, shared: RunPlan | Target, client: AsyncWaferClient, item: Item
+) -> dict[str, Any]:
+    from wafer_grammar.tasks.classification import RunPlan, text_steps
     from wafer_grammar.tasks.extraction import extraction_steps
 
+    if isinstance(shared, RunPlan):
+        # label design was checked once for the whole run (summary.label_warnings)
+        found = await arun_steps(text_steps(item.text, job.model, shared), client)
+        return found.to_dict()
     extraction_body = extraction_steps(
         item.text,
-        job.schema,
+        shared,
         model=job.model,
         instructions=job.instructions,
         max_tokens=job.max_tokens,
@@ -222,8 +237,14 @@ async def process(
     progress: Progress,
     *,
     concurrency: int = 4,
+    shared: RunPlan | Target | None = None,
 ) -> None:
-    """Run ``todo`` with at most ``concurrency`` requests in flight, appending each record."""
+    """Run ``todo`` with at most ``concurrency`` requests in flight, appending each record.
+
+    ``shared`` is the run's :func:`shared_plan` (built here when not given).
+    """
+    if shared is None:
+        shared = shared_plan(job)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
     queue: asyncio.Queue[tuple[Item, int]] = asyncio.Queue()
@@ -242,7 +263,7 @@ async def process(
             else:
                 await gate.wait()
                 try:
-                    record = {"id": item.id, **await _result(job, client, item)}
+                    record = {"id": item.id, **await _result(job, shared, client, item)}
                 except RateLimited as exc:
                     gate.pause(exc.retry_after if exc.retry_after is not None else DEFAULT_PAUSE)
                     if requeued < MAX_REQUEUES:
@@ -295,21 +316,18 @@ async def run_batch(
     start = time.monotonic()
     todo, skipped = prepare(input_path, output_path, retry_failed=retry_failed)
     summary = BatchSummary(total=len(todo) + skipped, skipped=skipped)
+    shared = shared_plan(job)  # InvalidLabels / UnsupportedSchema before anything is sent
     if job.task == "classify":
-        from wafer_grammar.grammar import Grammar
         from wafer_grammar.tasks.classification import tokenizer_for
         from wafer_grammar.tasks.design import design_warnings
 
-        Grammar.choice(job.labels)  # InvalidLabels before anything is sent
         summary.label_warnings = design_warnings(job.labels, tokenizer_for(job.model))
-    else:
-        from wafer_grammar.tasks.extraction import target_of
-
-        target_of(job.schema)  # UnsupportedSchema before anything is sent
     appender = Appender(output_path)
     progress = make_progress(len(todo), enabled=show_progress)
     try:
-        await process(job, client, todo, appender, summary, progress, concurrency=concurrency)
+        await process(
+            job, client, todo, appender, summary, progress, concurrency=concurrency, shared=shared
+        )
     except OSError as exc:
         # only the appender raises OSError out of process(): each input's own are recorded
         raise OutputWriteFailed(

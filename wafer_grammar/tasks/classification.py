@@ -13,14 +13,15 @@ off (``thinking=False``): a label needs no thinking tokens.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.grammar import Grammar
 from wafer_grammar.label_set import prefix_pairs
 from wafer_grammar.tasks.design import design_warnings
-from wafer_grammar.tasks.steps import Many, Steps, complete_all, price_all
+from wafer_grammar.tasks.label_trie import METHODS, PieceIndex, label_distribution_steps
+from wafer_grammar.tasks.steps import AskProfile, Many, Steps, complete_all, price_all
 
 if TYPE_CHECKING:
     from wafer_grammar.client.types import Completion, Usage
@@ -54,6 +55,8 @@ class Classification:
     position_spread: float | None = None
     """With ``orders > 1``: the largest change of any label's probability across
     label orders (0: order does not matter; near 1: the position decides)."""
+    prior: dict[str, float] | None = None
+    """With ``calibrate=True``: the label prior divided out (from content-free inputs)."""
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (what the CLI and batch write)."""
@@ -126,6 +129,12 @@ class RunPlan:
     options: dict[str, Any]
     instructions: str | None = None
     orders: int = 1
+    method: str = "first-token"
+    """How each text's probabilities are found (``exact`` or ``first-token``, resolved)."""
+    calibrate: bool = False
+    """Divide out the label prior measured on content-free inputs (see :func:`calibrated`)."""
+    index: PieceIndex | None = field(default=None, repr=False, compare=False)
+    """The tokenizer's pieces, for the exact method (built once per run)."""
 
     def for_text(self, text: str) -> Plan:
         """The prompts for one text (pure: nothing is sent)."""
@@ -146,13 +155,19 @@ def run_plan(
     *,
     instructions: str | None = None,
     orders: int = 1,
+    method: str = "auto",
+    calibrate: bool = False,
 ) -> RunPlan:
     """The per-run part of classification: labels checked, grammar built, budget sized.
 
+    ``method`` ``"auto"`` is ``"exact"`` when the labels' first tokens do not decide
+    (shared first tokens, a label that is a prefix of another), else ``"first-token"``
+    (one request per text, exact for such label sets).
+
     Raises:
-        InvalidLabels: empty or duplicate labels. ValueError: a bad ``orders``.
+        InvalidLabels: empty or duplicate labels. ValueError: a bad ``orders`` or ``method``.
     """
-    from wafer_grammar.tokenize import max_tokens_for
+    from wafer_grammar.tokenize import check_labels, max_tokens_for
 
     grammar = Grammar.choice(labels)
     names = grammar.labels or ()
@@ -167,7 +182,15 @@ def run_plan(
         "logprobs": True,
         "top_logprobs": min(MAX_TOP_LOGPROBS, max(5, len(names))),
     }
-    return RunPlan(names, grammar, tokenizer, options, instructions, orders)
+    if method not in ("auto", *METHODS):
+        raise ValueError(f"method must be one of auto, {', '.join(METHODS)}, not {method!r}")
+    if method == "auto":
+        decides = check_labels(list(names), tokenizer).first_token_decides
+        method = "first-token" if decides else "exact"
+    index = PieceIndex(tokenizer) if method == "exact" else None
+    return RunPlan(
+        names, grammar, tokenizer, options, instructions, orders, method, calibrate, index
+    )
 
 
 def plan(
@@ -194,19 +217,43 @@ def read(
 
     generated = _label_of(answers[0], grammar)
     dists = [label_probabilities(answer, grammar).probabilities for answer in answers]
-    labels = list(grammar.labels or ())
+    return combined(
+        dists,
+        grammar.labels or (),
+        answers=answers,
+        costs=costs,
+        problems=problems,
+        generated=generated,
+    )
+
+
+def combined(
+    dists: Sequence[dict[str, float]],
+    labels: Sequence[str],
+    *,
+    answers: Sequence[Completion],
+    costs: Sequence[Cost | None],
+    problems: Sequence[str] = (),
+    generated: str | None = None,
+) -> Classification:
+    """One classification from the distributions under each label order (pure).
+
+    ``generated`` is what the model wrote; None (the exact method generates nothing)
+    takes the most probable label.
+    """
     mean = {label: sum(d[label] for d in dists) / len(dists) for label in labels}
     spread = None
     if len(dists) > 1:
         spread = max(
             max(d[label] for d in dists) - min(d[label] for d in dists) for label in labels
         )
+    best = max(labels, key=lambda label: mean[label])
     return Classification(
-        label=max(labels, key=lambda label: mean[label]),
+        label=best,
         probabilities=mean,
         usage=sum_usage([a.usage for a in answers]),
         cost=sum_costs(costs),
-        generated=generated,
+        generated=best if generated is None else generated,
         warnings=tuple(problems),
         by_order=tuple(dists) if len(dists) > 1 else (),
         position_spread=spread,
@@ -262,6 +309,8 @@ def classification_steps(
     orders: int,
     problems: Sequence[str] | None = None,
     concurrency: int = 1,
+    method: str = "auto",
+    calibrate: bool = False,
 ) -> Steps[list[Classification]]:
     """The classification of each text, in order, as steps (see :mod:`wafer_grammar.tasks.steps`).
 
@@ -273,22 +322,88 @@ def classification_steps(
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
     tokenizer = tokenizer_for(model)
-    shared = run_plan(labels, tokenizer, instructions=instructions, orders=orders)
+    shared = run_plan(
+        labels,
+        tokenizer,
+        instructions=instructions,
+        orders=orders,
+        method=method,
+        calibrate=calibrate,
+    )
     if problems is None:
         problems = design_warnings(shared.labels, tokenizer, stacklevel=5)
-    bodies = tuple(_one_text(text, model, shared, problems) for text in texts)
+    bodies = tuple(text_steps(text, model, shared, problems) for text in texts)
     results: list[Classification] = yield Many(bodies, concurrency)
+    if shared.calibrate:
+        plain = replace(shared, calibrate=False)
+        free = tuple(text_steps(text, model, plain) for text in CONTENT_FREE)
+        priors: list[Classification] = yield Many(free, concurrency)
+        prior = {
+            label: sum(p.probabilities[label] for p in priors) / len(priors)
+            for label in shared.labels
+        }
+        results = [calibrated(result, prior) for result in results]
     return results
 
 
-def _one_text(
-    text: str, model: str, shared: RunPlan, problems: Sequence[str]
+CONTENT_FREE = ("", "N/A", "[MASK]")
+"""Inputs that carry no content: what the model answers for them is its label prior."""
+
+
+def calibrated(result: Classification, prior: Mapping[str, float]) -> Classification:
+    """Contextual calibration (Zhao et al., 2021): ``p(label) / prior(label)``, renormalised.
+
+    The prior is the mean distribution the model gives content-free inputs with the
+    same prompt; dividing it out removes a bias towards labels the prompt favours
+    whatever the text (a label's position, its frequency in pre-training). It helps
+    most when that bias is strong (a small model, few labels, skewed prompts) and
+    changes nothing when the prior is uniform.
+    """
+    floor = 1e-12  # a label the model never picks for empty input keeps finite weight
+    weights = {label: p / max(prior[label], floor) for label, p in result.probabilities.items()}
+    total = sum(weights.values()) or 1.0
+    probabilities = {label: w / total for label, w in weights.items()}
+    return replace(
+        result,
+        label=max(probabilities, key=lambda label: probabilities[label]),
+        probabilities=probabilities,
+        prior=dict(prior),
+    )
+
+
+def text_steps(
+    text: str, model: str, shared: RunPlan, problems: Sequence[str] = ()
 ) -> Steps[Classification]:
+    """One text's classification under a run's shared plan, as steps."""
     made = shared.for_text(text)  # TypeError for a non-str text, before anything is sent
-    return _classified(made, model, problems)
+    return _classified(made, model, problems, shared)
 
 
-def _classified(made: Plan, model: str, problems: Sequence[str]) -> Steps[Classification]:
-    answers = yield from complete_all(model, made.prompts, made.options)
+def _classified(
+    made: Plan, model: str, problems: Sequence[str], shared: RunPlan
+) -> Steps[Classification]:
+    if shared.method == "first-token":
+        answers = yield from complete_all(model, made.prompts, made.options)
+        costs = yield from price_all(answers)
+        return read(answers, made.grammar, costs=costs, problems=problems)
+    profile = yield AskProfile()
+    dists = []
+    for prompt in made.prompts:
+        found = yield from label_distribution_steps(
+            model,
+            prompt,
+            shared.labels,
+            tokenizer=shared.tokenizer,
+            masked=profile.masks_logprobs,
+            index=shared.index,
+        )
+        dists.append(found)
+    answers = [answer for found in dists for answer in found.answers]
     costs = yield from price_all(answers)
-    return read(answers, made.grammar, costs=costs, problems=problems)
+    return combined(
+        [found.probabilities for found in dists],
+        shared.labels,
+        answers=answers,
+        costs=costs,
+        problems=problems,
+    )

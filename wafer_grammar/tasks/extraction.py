@@ -113,9 +113,13 @@ def extraction_steps(
     instructions: str | None,
     max_tokens: int,
 ) -> Steps[Extraction]:
-    """The extraction, as steps (see :mod:`wafer_grammar.tasks.steps`)."""
+    """The extraction, as steps (see :mod:`wafer_grammar.tasks.steps`).
+
+    ``schema_or_model`` may be a :class:`Target` already built (a batch builds its
+    schema's grammar once per run, not per input).
+    """
     _check_budget(max_tokens)
-    target = target_of(schema_or_model)
+    target = schema_or_model if isinstance(schema_or_model, Target) else target_of(schema_or_model)
     ids = prompt_ids(text, target, tokenizer_for(model), instructions)
     answers: list[Completion] = []
     for budget in (max_tokens, max_tokens * RETRY_FACTOR):

@@ -116,7 +116,8 @@ def label_distribution_steps(
     index = index or PieceIndex(tokenizer)
     mass = dict.fromkeys(names, 0.0)
     frontier = [_Node("", (), 1.0)]
-    requests = depth = 0
+    depth = 0
+    asked: list[Completion] = []
     while frontier:
         branching: list[tuple[_Node, list[str]]] = []
         for node in frontier:
@@ -133,7 +134,7 @@ def label_distribution_steps(
             for node, live in branching
         )
         answers: list[Completion] = yield Many(bodies, len(bodies))
-        requests += len(bodies)
+        asked += answers
         frontier = []
         for (node, live), answer in zip(branching, answers, strict=True):
             frontier += _children(node, live, answer, index, mass, masked=masked)
@@ -141,6 +142,7 @@ def label_distribution_steps(
     if observed <= 0:
         raise LogprobsMissing("no reported token leads to any label", text="")
     probabilities = {label: m / observed for label, m in mass.items()}
+    requests = len(asked)
     how = "after the grammar mask" if masked else "renormalised over the allowed tokens"
     return LabelDistribution(
         probabilities,
@@ -151,6 +153,7 @@ def label_distribution_steps(
         f"{depth} branching depth(s), logprobs {how}; the walk covered "
         f"{min(observed, 1.0):.4%} of the probability",
         requests=requests,
+        answers=tuple(asked),
     )
 
 
@@ -222,4 +225,5 @@ def _first_token(
         found.observed,
         found.deciding_tokens,
         f"first-token: {found.method} ({note})",
+        answers=(answer,),
     )

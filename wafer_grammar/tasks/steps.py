@@ -44,7 +44,12 @@ class Many:
     limit: int = 1
 
 
-Step = Complete | Price | Many
+@dataclass(frozen=True)
+class AskProfile:
+    """The client's server profile (whether its logprobs are grammar-masked, ...)."""
+
+
+Step = Complete | Price | Many | AskProfile
 Steps = Generator[Step, Any, T]
 """A task body: yields steps, receives each one's result, returns the task's value."""
 
