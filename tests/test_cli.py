@@ -134,3 +134,30 @@ def test_fmt_write_never_drops_comments(tmp_path: Path, capsys: pytest.CaptureFi
         "run without --write to see the result, or remove them first\n"
     )
     assert path.read_text(encoding="utf-8") == original
+
+
+def test_base_url_without_a_scheme_is_refused_while_parsing(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit) as info:
+        main(["classify", "--labels", "a,b", "--base-url", "localhost:18123", "hi"])
+    assert info.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "wafer-grammar classify: error: argument --base-url: must start with http:// or "
+        "https://, e.g. http://localhost:18123/v1"
+    )
+
+
+def test_ctrl_c_is_one_line_and_exit_130(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from wafer_grammar.cli import grammar_cmd
+
+    def interrupted(args: object) -> int:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(grammar_cmd, "cmd_check", interrupted)
+    grammar = tmp_path / "g.ebnf"
+    grammar.write_text('root ::= "a"\n')
+    assert main(["check", str(grammar)]) == 130
+    assert capsys.readouterr().err == "wafer-grammar: interrupted\n"

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from wafer_grammar.cli import grammar_cmd, serve_cmd, tasks_cmd, testing_cmd, tokenize_cmd
-from wafer_grammar.cli.exits import EXIT_ERROR, CommandError, print_error
+from wafer_grammar.cli.exits import EXIT_ERROR, EXIT_INTERRUPTED, CommandError, print_error
 from wafer_grammar.errors import WaferGrammarError
 
 # Each group keeps its heavy imports inside its handlers, so building the parser is cheap.
@@ -34,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (CommandError, WaferGrammarError) as exc:
         print_error(exc)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

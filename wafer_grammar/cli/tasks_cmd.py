@@ -172,6 +172,7 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="model ID (default: the embedded engine's model)")
     parser.add_argument(
         "--base-url",
+        type=_base_url,
         help="any Wafer-compatible server, e.g. http://127.0.0.1:8000/v1 (key: $WAFER_API_KEY)",
     )
     parser.add_argument("--instructions", help="replace the default instruction line")
@@ -195,6 +196,17 @@ def _extract_options(parser: argparse.ArgumentParser) -> None:
         default=256,
         help="first output budget; a truncation is retried once with 4x",
     )
+
+
+def _base_url(text: str) -> str:
+    # checked while parsing, before any model or server starts
+    if not text.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError(
+            f"must start with http:// or https://, e.g. http://{text.rstrip('/')}/v1"
+            if "://" not in text
+            else f"must start with http:// or https://, not {text!r}"
+        )
+    return text
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
