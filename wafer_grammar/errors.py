@@ -15,6 +15,7 @@
      ├── ContextLengthExceeded (ValueError) .prompt_tokens .max_tokens .max_model_len
      ├── LanguageNotFinite (ValueError)     a grammar's language is infinite or too large to list
      ├── RegexUnsupported (ValueError)      .construct .position: a regex no grammar can express
+     ├── RegexError (ValueError)            .pattern .position: a Regex() XGrammar cannot compile
      ├── UnsupportedSchema (ValueError)     .keyword .pointer: a JSON Schema keyword not enforced
      ├── InvalidLabels (ValueError)         .labels: empty or duplicate labels for a choice
      ├── EngineError                        the embedded local engine failed a request
@@ -179,6 +180,20 @@ class RegexUnsupported(WaferGrammarError, ValueError):
         super().__init__(
             f"{construct} at position {position} {reason}\n{_caret(pattern, position)}"
         )
+
+
+class RegexError(WaferGrammarError, ValueError):
+    """A ``Regex(...)`` pattern uses syntax XGrammar's regex engine refuses.
+
+    ``position`` is the 0-based offset of the problem in ``pattern``. Grammar
+    checks report it as a diagnostic (E306); this is the error underneath.
+    """
+
+    def __init__(self, message: str, pattern: str, position: int) -> None:
+        self.message = message
+        self.pattern = pattern
+        self.position = position
+        super().__init__(f"{message} (at position {position} of the pattern)")
 
 
 class UnsupportedSchema(WaferGrammarError, ValueError):

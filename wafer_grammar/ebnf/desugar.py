@@ -83,8 +83,13 @@ def _desugar(expr: Expr, rule: str) -> Expr:
 
 
 def desugar(ast: GrammarAST) -> GrammarAST:
-    """``ast`` with ``Regex``/``Substring`` calls replaced by equivalent expressions."""
-    rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules)
+    """The rules the root reaches, ``Regex``/``Substring`` calls replaced by plain expressions.
+
+    Unreachable rules are dropped: XGrammar never compiles them, so a pattern
+    there that it cannot compile must not make the grammar unusable.
+    """
+    live = set(reachable(ast))
+    rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules if r.name in live)
     return GrammarAST(rules, ast.root)
 
 
