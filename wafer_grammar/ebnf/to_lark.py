@@ -20,7 +20,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wafer_grammar.ebnf.analysis import is_nullable, nullable_rules
+from wafer_grammar.ebnf.analysis import (
+    is_nullable,
+    nullable_rules,
+    strongly_connected_components,
+)
 from wafer_grammar.ebnf.desugar import reachable, regular_rules
 from wafer_grammar.ebnf.pyregex import NOTHING, escape_char, expr_pattern
 from wafer_grammar.ebnf.syntax import (
@@ -36,6 +40,7 @@ from wafer_grammar.ebnf.syntax import (
     Repeat,
     RuleRef,
     Sequence,
+    references,
     walk,
 )
 
@@ -136,6 +141,16 @@ class _Builder:
                     self.reasons.append(f"rule {name!r} uses {node.name}()")
         self.null = nullable_rules(ast)
         self.regular = regular_rules(ast)
+        # Patterns of regular rules, dependencies first: each one then finds the
+        # patterns it refers to ready, and a long chain of rules is a loop.
+        self.patterns: dict[str, str] = {}
+        graph = {
+            n: [r for r in references(self.rules[n].body) if r in self.regular]
+            for n in self.regular
+        }
+        for component in strongly_connected_components(graph):
+            for name in component:
+                self.pattern(name)
         self.taken: set[str] = set()
         self.rule_lark = {
             n: _lark_name(n, self.taken, False) for n in self.live if n not in self.regular
@@ -143,7 +158,6 @@ class _Builder:
         self.term_lark: dict[str, str] = {}
         self.terminal_names: dict[str, str] = {}
         self.anon_terms: dict[str, str] = {}  # pattern -> terminal name
-        self.patterns: dict[str, str] = {}
         self.term_lines: list[str] = []
         self.term_exprs: list[Expr] = []
 
