@@ -25,19 +25,33 @@ first use.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import GrammarError as LarkGrammarError
 from lark.exceptions import LarkError, UnexpectedInput
 
+from wafer_grammar.ebnf.analysis import strongly_connected_components
 from wafer_grammar.ebnf.automaton import Automaton, build_automaton
 from wafer_grammar.ebnf.backtracking import linear_time
 from wafer_grammar.ebnf.derivation import ParseTree, build_tree, merge_text
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar, regular_rules
 from wafer_grammar.ebnf.recognizer import Recognizer, compile_grammar
 from wafer_grammar.ebnf.render import render_string
-from wafer_grammar.ebnf.syntax import GrammarAST, MacroCall, Repeat, depth, walk
+from wafer_grammar.ebnf.syntax import (
+    Choice,
+    Expr,
+    GrammarAST,
+    MacroCall,
+    Repeat,
+    RuleRef,
+    Sequence,
+    depth,
+    fold,
+    references,
+    walk,
+)
 from wafer_grammar.ebnf.to_lark import ANON, LarkGrammar, to_lark
 from wafer_grammar.errors import OutputMismatch
 
@@ -45,6 +59,9 @@ from wafer_grammar.errors import OutputMismatch
 _LARK_MAX_DEPTH = 100
 #: lark spells ``x~n`` out as copies: larger bounds skip lark.
 _LARK_MAX_BOUND = 1000
+#: lark spells optional parts out as alternatives; past this many, LALR tables
+#: take too long to build and the recognizer is the faster judge.
+_LARK_MAX_EXPANSIONS = 200
 
 _UNAVAILABLE = object()
 
@@ -92,7 +109,10 @@ class Acceptor:
                 self._automaton = build_automaton(rules[plain.root].body, bodies)
             self._lark_ok = (
                 self._exact
+                and plain.root not in self._regular  # an automaton, or Earley, is exact
+                and _regular_nesting(plain, self._regular) <= _LARK_MAX_DEPTH
                 and all(depth(rule.body) <= _LARK_MAX_DEPTH for rule in plain.rules)
+                and sum(_expansions(rule.body) for rule in plain.rules) <= _LARK_MAX_EXPANSIONS
                 and not any(
                     isinstance(node, Repeat) and max(node.min, node.max or 0) > _LARK_MAX_BOUND
                     for node in nodes
@@ -245,6 +265,46 @@ class Acceptor:
             name = lg.rule_names.get(str(node.data), str(node.data))
             built[id(node)] = ParseTree(name, merge_text(kids))
         return built[id(tree)]
+
+
+def _expansions(expr: Expr) -> int:
+    """About how many BNF alternatives lark makes of ``expr``: it spells ``x?`` and
+    ``x~n..m`` out as alternatives, so ``a? b? c?`` is 8 and nesting multiplies."""
+
+    def combine(node: Expr, kids: list[tuple[int, bool]]) -> tuple[int, bool]:
+        plain = not isinstance(node, RuleRef) and all(k[1] for k in kids)
+        if plain or not kids:
+            return 1, plain  # literals and classes fold into one regex terminal
+        if isinstance(node, Sequence):
+            return min(math.prod(k[0] for k in kids), _CAP), False
+        if isinstance(node, Choice):
+            return min(sum(k[0] for k in kids), _CAP), False
+        assert isinstance(node, Repeat)
+        # x~n is n copies side by side, each choosing an alternative: k**n of them;
+        # x~n..m is all of those for each count; x{n,} is x~n then a rule of its own.
+        k, top = kids[0][0], node.min if node.max is None else node.max
+        total = 0
+        for count in range(node.min, min(top, node.min + 64) + 1):
+            total += min(k**count, _CAP) if k > 1 else 1
+            if total >= _CAP:
+                break
+        return min(total, _CAP), False
+
+    return fold(expr, combine)[0]
+
+
+_CAP = 10**9
+
+
+def _regular_nesting(ast: GrammarAST, regular: frozenset[str]) -> int:
+    """How deeply regular rules refer to each other (their lark patterns nest that deep)."""
+    rules = ast.rule_map()
+    graph = {n: [r for r in references(rules[n].body) if r in regular] for n in regular}
+    levels: dict[str, int] = {}
+    for component in strongly_connected_components(graph):  # dependencies first
+        for name in component:
+            levels[name] = 1 + max((levels.get(r, 0) for r in graph[name]), default=0)
+    return max(levels.values(), default=0)
 
 
 def _build_lalr(lg: LarkGrammar, *, keep_all_tokens: bool) -> Any:

@@ -112,6 +112,7 @@ def strongly_connected_components(graph: dict[str, list[str]]) -> list[list[str]
     must not hit Python's recursion limit.
     """
     order = {name: i for i, name in enumerate(graph)}
+    known = {name: [e for e in edges if e in graph] for name, edges in graph.items()}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
@@ -127,7 +128,7 @@ def strongly_connected_components(graph: dict[str, list[str]]) -> list[list[str]
                 index[node] = low[node] = len(index)
                 stack.append(node)
                 on_stack.add(node)
-            edges = [e for e in graph[node] if e in graph]
+            edges = known[node]
             if i < len(edges):
                 work.append((node, i + 1))
                 nxt = edges[i]

@@ -13,6 +13,7 @@ from wafer_grammar.ebnf.analysis import strongly_connected_components
 from wafer_grammar.ebnf.regex import RegexError, regex_to_expr
 from wafer_grammar.ebnf.syntax import (
     TOKEN_LEVEL_MACROS,
+    CharClass,
     Choice,
     Expr,
     GrammarAST,
@@ -26,7 +27,7 @@ from wafer_grammar.ebnf.syntax import (
     references,
     walk,
 )
-from wafer_grammar.ebnf.validity import regex_diagnostic
+from wafer_grammar.ebnf.validity import compiled_rules, regex_diagnostic
 from wafer_grammar.errors import GrammarError, TextUnjudgeable
 
 
@@ -40,7 +41,10 @@ def substring_expr(chunks: list[str]) -> Expr:
     for start in range(len(chunks)):
         tail: Expr | None = None
         for chunk in reversed(chunks[start:]):
-            lit = Literal(chunk)
+            # A chunk holding a surrogate (or a code point past U+10FFFF) is never text.
+            lit: Expr = (
+                CharClass(()) if any("\ud800" <= c <= "\udfff" for c in chunk) else Literal(chunk)
+            )
             tail = lit if tail is None else Sequence((lit, Repeat(tail, 0, 1)))
         assert tail is not None
         alts.append(tail)
@@ -71,8 +75,15 @@ def _desugar_macro(expr: Expr, rule: str) -> Expr:
     return expr
 
 
+def _zero(expr: Expr) -> bool:
+    return isinstance(expr, Repeat) and expr.max == 0
+
+
 def _desugar(expr: Expr, rule: str) -> Expr:
-    return rebuild(expr, lambda leaf: _desugar_macro(leaf, rule))
+    # What {0} repeats is dropped, not compiled, as XGrammar does.
+    return rebuild(
+        expr, lambda leaf: Literal("") if _zero(leaf) else _desugar_macro(leaf, rule), _zero
+    )
 
 
 def desugar(ast: GrammarAST) -> GrammarAST:
@@ -81,7 +92,7 @@ def desugar(ast: GrammarAST) -> GrammarAST:
     Unreachable rules are dropped: XGrammar never compiles them, so a pattern
     there that it cannot compile must not make the grammar unusable.
     """
-    live = set(reachable(ast))
+    live = compiled_rules(ast)
     rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules if r.name in live)
     return GrammarAST(rules, ast.root)
 

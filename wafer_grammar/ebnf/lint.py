@@ -14,6 +14,7 @@ W202  empty-language         the root matches no string: nothing is accepted
 W203  nullable-root          the root matches ``""``: an empty answer is accepted
 W204  empty-class            a character class that matches no character (``[]``)
 W205  nullable-repetition    ``*``/``+``/``{n,}`` over an item that matches ``""``
+W206  dead-end-alternative   an alternative a model can start but never complete
 W301  whitespace-run         unbounded repetition of whitespace: the model may never stop
 W302  prefix-alternative     one literal alternative is a prefix of another
 W303  duplicate-alternative  the same alternative twice in one choice
@@ -42,6 +43,7 @@ from wafer_grammar.ebnf.analysis import (
     strongly_connected_components,
 )
 from wafer_grammar.ebnf.charclass import class_size, is_whitespace_class
+from wafer_grammar.ebnf.dead_ends import dead_ends
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.render import render_expr, render_string
 from wafer_grammar.ebnf.syntax import (
@@ -70,6 +72,7 @@ CODES: dict[str, str] = {
     "W203": "nullable-root",
     "W204": "empty-class",
     "W205": "nullable-repetition",
+    "W206": "dead-end-alternative",
     "W301": "whitespace-run",
     "W302": "prefix-alternative",
     "W303": "duplicate-alternative",
@@ -119,6 +122,7 @@ def lint(ast: GrammarAST, *, profile: str | None = None) -> list[Diagnostic]:
     found = [
         *_rule_usage(ctx),
         *_productivity(ctx),
+        *(dead_ends(ctx.ast, ctx.mins) if ctx.complete else ()),
         *_expressions(ctx),
     ]
     if profile is not None:

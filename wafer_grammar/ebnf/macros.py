@@ -304,7 +304,9 @@ class MacroParser(TokenCursor):
         if token.type is T.STRING:
             self.take()
             code_points = cast("list[int]", token.value)
-            text = "".join(chr(min(c, MAX_CODE_POINT)) for c in code_points)
+            # A code point past U+10FFFF can never occur in text: it becomes a lone
+            # surrogate, which cannot either (desugaring makes such chunks match nothing).
+            text = "".join(chr(c) if c <= MAX_CODE_POINT else "\udfff" for c in code_points)
             return MacroString(text, token.span)
         if token.type is T.INT:
             self.take()

@@ -390,7 +390,8 @@ class Parser(MacroParser):
                 if run:
                     parts.append(Literal("".join(run), token.span))
                     run = []
-                parts.append(CharClass((), False, token.span))
+                # Kept as written (rendered back as the escape); matches nothing.
+                parts.append(CharClass(((cp, cp),), False, token.span))
             else:
                 run.append(chr(cp))
         if run or not parts:

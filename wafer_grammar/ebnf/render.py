@@ -57,6 +57,9 @@ def render_string(value: str) -> str:
 
 
 def render_class(node: CharClass) -> str:
+    if node.ranges and not node.negated and all(lo > MAX_CODE_POINT for lo, _ in node.ranges):
+        # Only a string escape makes these ("\x110000"): render it back as one.
+        return '"' + "".join(f"\\U{lo:08X}" for lo, _ in node.ranges[:1]) + '"'
     parts = []
     for low, high in node.ranges:
         if low > MAX_CODE_POINT:

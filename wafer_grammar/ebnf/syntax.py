@@ -216,17 +216,22 @@ def walk(expr: Expr) -> list[Expr]:
     return out
 
 
-def fold(expr: Expr, combine: Callable[[Expr, list[R]], R]) -> R:
+def fold(
+    expr: Expr,
+    combine: Callable[[Expr, list[R]], R],
+    leaf: Callable[[Expr], bool] | None = None,
+) -> R:
     """``combine(node, results of its children)`` bottom-up over ``expr``, without recursion.
 
     Group nesting (1000 deep in XGrammar) and desugared regexes (any depth) make
     trees deeper than Python's stack; every whole-tree computation goes through here.
+    A node for which ``leaf(node)`` holds is combined without visiting its children.
     """
     results: list[R] = []
     stack: list[tuple[Expr, bool]] = [(expr, False)]
     while stack:
         node, ready = stack.pop()
-        kids = children(node)
+        kids = () if leaf is not None and leaf(node) else children(node)
         if kids and not ready:
             stack.append((node, True))
             stack.extend((kid, False) for kid in reversed(kids))
@@ -240,10 +245,17 @@ def fold(expr: Expr, combine: Callable[[Expr, list[R]], R]) -> R:
     return results[0]
 
 
-def rebuild(expr: Expr, leaf: Callable[[Expr], Expr]) -> Expr:
-    """``expr`` with each leaf replaced by ``leaf(it)`` (spans kept), without recursion."""
+def rebuild(
+    expr: Expr, leaf: Callable[[Expr], Expr], stop: Callable[[Expr], bool] | None = None
+) -> Expr:
+    """``expr`` with each leaf replaced by ``leaf(it)`` (spans kept), without recursion.
+
+    A node for which ``stop(node)`` holds counts as a leaf: its children are not visited.
+    """
 
     def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if stop is not None and stop(node):
+            return leaf(node)
         if isinstance(node, Sequence):
             return Sequence(tuple(kids), node.span)
         if isinstance(node, Choice):
@@ -252,7 +264,7 @@ def rebuild(expr: Expr, leaf: Callable[[Expr], Expr]) -> Expr:
             return Repeat(kids[0], node.min, node.max, node.span)
         return leaf(node)
 
-    return fold(expr, combine)
+    return fold(expr, combine, stop)
 
 
 def depth(expr: Expr) -> int:

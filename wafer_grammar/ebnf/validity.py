@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from wafer_grammar.ebnf.analysis import reachable_rules
+from wafer_grammar.ebnf.charclass import MAX_CODE_POINT
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.regex import regex_to_expr
 from wafer_grammar.ebnf.syntax import (
@@ -29,7 +29,8 @@ from wafer_grammar.ebnf.syntax import (
     RuleRef,
     Sequence,
     Span,
-    walk,
+    children,
+    macro_rule_refs,
 )
 from wafer_grammar.errors import RegexError
 
@@ -58,7 +59,7 @@ def compile_checks(ast: GrammarAST) -> list[Diagnostic]:
     """E306/E307 for what XGrammar's compiler refuses in the rules the root reaches."""
     rules = ast.rule_map()
     found: list[Diagnostic] = []
-    live = reachable_rules(ast)
+    live = compiled_rules(ast)
     for rule in ast.rules:
         if rule.name not in live:
             continue
@@ -82,6 +83,51 @@ def compile_checks(ast: GrammarAST) -> list[Diagnostic]:
     return found
 
 
+def _compiled_nodes(expr: Expr) -> list[Expr]:
+    """The nodes of ``expr`` XGrammar compiles: all but what ``{0}`` removes."""
+    out: list[Expr] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Repeat) and node.max == 0:
+            continue
+        out.append(node)
+        stack.extend(children(node))
+    return out
+
+
+def _compiled_refs(expr: Expr) -> list[str]:
+    """Rules ``expr`` refers to, leaving out what ``{0}`` removes (XGrammar drops it first)."""
+    names: list[str] = []
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Repeat) and node.max == 0:
+            continue
+        if isinstance(node, RuleRef):
+            names.append(node.name)
+        elif isinstance(node, MacroCall):
+            names.extend(n.name for n in macro_rule_refs(node))
+        stack.extend(children(node))
+    return names
+
+
+def compiled_rules(ast: GrammarAST) -> set[str]:
+    """The rules XGrammar compiles: reached from the root through bodies, lookaheads and
+    TagDispatch targets, except under ``{0}``."""
+    rules = ast.rule_map()
+    seen = {ast.root} if ast.root in rules else set()
+    stack = list(seen)
+    while stack:
+        rule = rules[stack.pop()]
+        for top in (rule.body, rule.lookahead):
+            for name in _compiled_refs(top) if top is not None else ():
+                if name in rules and name not in seen:
+                    seen.add(name)
+                    stack.append(name)
+    return seen
+
+
 def _name_span(rule: Rule) -> Span | None:
     if rule.span is None:
         return None
@@ -96,7 +142,7 @@ def _regex_errors(rule: Rule) -> Iterator[Diagnostic]:
     for top in (rule.body, rule.lookahead):
         if top is None:
             continue
-        for node in walk(top):
+        for node in _compiled_nodes(top):
             if not (isinstance(node, MacroCall) and node.name == "Regex" and node.args):
                 continue
             pattern, flags = node.args[0], node.kwarg("flags")
@@ -118,7 +164,7 @@ MAX_COMPILED_BOUND = 2**31 - 1
 
 def _bound_errors(rule: Rule) -> Iterator[Diagnostic]:
     for top in (rule.body, rule.lookahead):
-        for node in walk(top) if top is not None else ():
+        for node in _compiled_nodes(top) if top is not None else ():
             if not isinstance(node, Repeat):
                 continue
             bound = max(node.min, node.max or 0)
@@ -164,9 +210,11 @@ def _target(expr: Expr, rules: dict[str, Rule]) -> Rule | None:
 def _single_char(expr: Expr, rules: dict[str, Rule], depth: int = 0) -> bool:
     """One character whatever the choice: a class, a one-character string, a choice of them."""
     if isinstance(expr, CharClass):
-        return True
+        # A string escape past U+10FFFF ("\x110000") is several bytes to XGrammar.
+        return not expr.ranges or any(lo <= MAX_CODE_POINT for lo, _ in expr.ranges)
     if isinstance(expr, Literal):
-        return len(expr.value) == 1
+        # XGrammar works on UTF-8 bytes: only a one-byte string is one "character" here.
+        return len(expr.value.encode("utf-8", "surrogatepass")) == 1
     if isinstance(expr, Choice):
         return all(_single_char(a, rules, depth) for a in expr.alternatives)
     target = _target(expr, rules)
@@ -195,6 +243,10 @@ def _flat_item(expr: Expr, rules: dict[str, Rule], depth: int) -> bool:
     if isinstance(expr, (Literal, CharClass)) or _single_char(expr, rules):
         return True
     if isinstance(expr, Repeat):
+        if expr.max == 0:
+            return True  # matches only "": XGrammar drops it
+        if expr.item == Literal("") and (expr.max == expr.min or expr.max == 1):
+            return True  # ""{n} is copies of "", ""? a choice with ""
         if expr.max is None:
             return _single_char(expr.item, rules)  # c{n,} is n copies, then a class loop
         if expr.max == expr.min:
