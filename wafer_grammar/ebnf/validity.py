@@ -31,6 +31,7 @@ from wafer_grammar.ebnf.syntax import (
     Span,
     children,
     macro_rule_refs,
+    walk,
 )
 from wafer_grammar.errors import RegexError
 
@@ -242,6 +243,8 @@ def _flat_item(expr: Expr, rules: dict[str, Rule], depth: int) -> bool:
     """Whether one sequence element flattens into strings and classes (XGrammar's test)."""
     if isinstance(expr, (Literal, CharClass)) or _single_char(expr, rules):
         return True
+    if isinstance(expr, Choice) and all(n == Literal("") or children(n) for n in walk(expr)):
+        return True  # ("" | "") is just "": XGrammar folds it away
     if isinstance(expr, Repeat):
         if expr.max == 0:
             return True  # matches only "": XGrammar drops it
