@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from wafer_grammar.ebnf.compiler import _Compiler, _finish
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
 from wafer_grammar.ebnf.grammar import Grammar
 from wafer_grammar.ebnf.recognizer import (
@@ -28,8 +29,6 @@ from wafer_grammar.ebnf.recognizer import (
     LitTerm,
     Recognizer,
     Symbol,
-    _Compiler,
-    _finish,
 )
 from wafer_grammar.ebnf.render import render_expr
 from wafer_grammar.ebnf.syntax import Choice, Expr, GrammarAST, MacroCall, Rule
