@@ -194,7 +194,8 @@ def least_rules(ast: GrammarAST, holds: Callable[[Rule, set[str]], bool]) -> set
     """
     rules = ast.rule_map()
     found: set[str] = set()
-    for component in strongly_connected_components(rule_references(ast)):
+    graph = rule_references(ast)
+    for component in strongly_connected_components(graph):
         members = [ast_rule for name in component if (ast_rule := rules.get(name)) is not None]
         changed = True
         while changed:
@@ -202,11 +203,12 @@ def least_rules(ast: GrammarAST, holds: Callable[[Rule, set[str]], bool]) -> set
             for rule in members:
                 if rule.name not in found and holds(rule, found):
                     found.add(rule.name)
-                    changed = len(members) > 1 or rule.name in references(rule.body)
-    # A name defined twice: the later definition can add what the first lacks.
-    for rule in ast.rules:
-        if rule.name not in found and holds(rule, found):
-            found.add(rule.name)
+                    changed = len(members) > 1 or rule.name in graph[rule.name]
+    if len(rules) < len(ast.rules):
+        # A name defined twice: the later definition can add what the first lacks.
+        for rule in ast.rules:
+            if rule.name not in found and holds(rule, found):
+                found.add(rule.name)
     return found
 
 

@@ -365,9 +365,16 @@ def _whitespace_rules(ast: GrammarAST) -> set[str]:
 
 
 def _alternatives(rule: Rule, node: Choice) -> Iterator[Diagnostic]:
-    # Rendered text is the structural key: hashing a deep node would recurse.
+    # Rendered text is the structural key (hashing a deep node would recurse), and
+    # only alternatives that already share a cheap key are rendered.
+    shallow = [(type(a), getattr(a, "value", getattr(a, "name", None))) for a in node.alternatives]
+    clash = (
+        {k for k in shallow if shallow.count(k) > 1} if len(set(shallow)) < len(shallow) else set()
+    )
     seen: set[str] = set()
-    for alt in node.alternatives:
+    for alt, cheap in zip(node.alternatives, shallow, strict=True):
+        if cheap not in clash:
+            continue
         key = render_expr(alt)
         if key in seen:
             yield Diagnostic.at(
