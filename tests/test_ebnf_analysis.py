@@ -15,6 +15,7 @@ from wafer_grammar.ebnf.charclass import (
     class_size,
     is_whitespace_class,
 )
+from wafer_grammar.ebnf.finite import finite_language
 from wafer_grammar.ebnf.parser import parse_ebnf
 from wafer_grammar.ebnf.syntax import (
     CharClass,
@@ -133,7 +134,7 @@ def test_productive(source: str, productive: set[str]) -> None:
 def test_undefined_reference_matches_nothing() -> None:
     ast = GrammarAST((Rule("root", Choice((RuleRef("nope"), Literal("a")))),))
     assert A.min_lengths(ast) == {"root": 1}
-    assert A.finite_language(ast) is None  # refuses to list a grammar XGrammar refuses
+    assert finite_language(ast) is None  # refuses to list a grammar XGrammar refuses
     assert A.min_lengths(GrammarAST((Rule("root", RuleRef("nope")),))) == {"root": None}
 
 
@@ -202,31 +203,31 @@ FINITE: list[tuple[str, list[str] | None]] = [
 
 @pytest.mark.parametrize(("source", "expected"), FINITE)
 def test_finite_language(source: str, expected: list[str] | None) -> None:
-    assert A.finite_language(g(source)) == expected
+    assert finite_language(g(source)) == expected
 
 
 def test_finite_language_limit() -> None:
     ast = g("root ::= [0-9]{3}")
-    assert A.finite_language(ast, limit=999) is None
-    language = A.finite_language(ast, limit=1000)
+    assert finite_language(ast, limit=999) is None
+    language = finite_language(ast, limit=1000)
     assert language is not None and len(language) == 1000
     assert language[:2] == ["000", "001"]
 
 
 def test_finite_language_of_a_long_exact_repeat_is_fast() -> None:
-    assert A.finite_language(g('root ::= "ab"{100000}')) == ["ab" * 100000]
+    assert finite_language(g('root ::= "ab"{100000}')) == ["ab" * 100000]
 
 
 def test_finite_language_of_a_named_rule() -> None:
     ast = g('root ::= "x" item*\nitem ::= "a" | "b"')
-    assert A.finite_language(ast) is None
-    assert A.finite_language(ast, rule="item") == ["a", "b"]
-    assert A.finite_language(ast, rule="missing") is None
+    assert finite_language(ast) is None
+    assert finite_language(ast, rule="item") == ["a", "b"]
+    assert finite_language(ast, rule="missing") is None
 
 
 def test_finite_language_gives_up_on_costly_products() -> None:
     # 2**40 distinct strings: must answer None quickly, not enumerate.
-    assert A.finite_language(g('root ::= ("a" | "b"){40}')) is None
+    assert finite_language(g('root ::= ("a" | "b"){40}')) is None
 
 
 # --------------------------------------------------------------------------- classes
@@ -316,7 +317,7 @@ def test_finite_language_matches_brute_force(expr: Expr) -> None:
     expected = _language(expr)
     assume(expected is not None)
     assert expected is not None
-    assert A.finite_language(ast, limit=LIMIT) == expected
+    assert finite_language(ast, limit=LIMIT) == expected
     assert ("root" in A.nullable_rules(ast)) == ("" in expected)
     bounds = A.length_range(ast)
     if expected:
@@ -339,4 +340,4 @@ def test_finite_language_through_rules(first: Expr, second: Expr) -> None:
     )
     expected = _language(inlined)
     assume(expected is not None)
-    assert A.finite_language(ast, limit=LIMIT) == expected
+    assert finite_language(ast, limit=LIMIT) == expected

@@ -20,6 +20,8 @@ NULLABLE_ROOT = (
 )
 NULL_REP_HINT = 'make the repeated item non-empty, e.g. ("a")* rather than ("a"?)*'
 EMPTY_CLASS_HINT = "add the characters it should match, or remove it"
+DEAD_END = "{} can start but never complete: a model that begins it is stuck (XGrammar's matcher allows the start)"
+DEAD_END_HINT = "remove it, or fix what it uses that matches nothing"
 
 # (grammar, [(code, line, column, message, hint), ...]): like lark's table of
 # malformed inputs next to the messages they produce.
@@ -48,11 +50,29 @@ CASES: list[tuple[str, list[Row]]] = [
     ),
     (
         'root ::= "a" | b\nb ::= "x" b\n',
-        [("W201", 2, 1, 'rule "b" cannot match any finite string', BASE_CASE)],
+        [
+            ("W206", 1, 16, DEAD_END.format("b"), DEAD_END_HINT),
+            ("W201", 2, 1, 'rule "b" cannot match any finite string', BASE_CASE),
+        ],
+    ),
+    (
+        'root ::= "a" | "b" x\nx ::= x\n',
+        [
+            ("W206", 1, 16, DEAD_END.format('"b" x'), DEAD_END_HINT),
+            ("W201", 2, 1, 'rule "x" cannot match any finite string', BASE_CASE),
+        ],
+    ),
+    (
+        'root ::= "a" ("b" [])?\n',
+        [
+            ("W206", 1, 15, DEAD_END.format('"b" []'), DEAD_END_HINT),
+            ("W204", 1, 19, "character class [] matches no character", EMPTY_CLASS_HINT),
+        ],
     ),
     (
         'root ::= "a" | b\nb ::= c\nc ::= "x" []\n',
         [
+            ("W206", 1, 16, DEAD_END.format("b"), DEAD_END_HINT),
             ("W201", 2, 1, 'rule "b" cannot match any finite string', NOTHING),
             ("W201", 3, 1, 'rule "c" cannot match any finite string', NOTHING),
             ("W204", 3, 11, "character class [] matches no character", EMPTY_CLASS_HINT),
@@ -307,7 +327,7 @@ def test_sorted_by_position_and_deterministic() -> None:
     first = lint(parse_ebnf(source))
     assert [(d.line, d.column) for d in first] == sorted((d.line, d.column) for d in first)
     assert lint(parse_ebnf(source)) == first
-    assert [d.code for d in first] == ["W303", "W201", "W101"]
+    assert [d.code for d in first] == ["W303", "W206", "W201", "W101"]
 
 
 def test_rendered_with_caret_under_the_rule_name() -> None:

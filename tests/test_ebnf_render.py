@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from wafer_grammar import Grammar
@@ -24,6 +24,7 @@ from wafer_grammar.ebnf.syntax import (
     RuleRef,
     Sequence,
 )
+from wafer_grammar.ebnf.validity import compile_checks, lookahead_checks
 
 NAMES = ["root", "a", "b-c", "d.e", "_f", "g1"]
 # Any code point Python can hold, tilted toward the ones that need escaping.
@@ -91,7 +92,13 @@ def grammars(draw: st.DrawFn) -> GrammarAST:
     rules = []
     for name in NAMES:
         body = draw(exprs)
-        lookahead = draw(st.none() | exprs.filter(lambda e: not isinstance(e, Choice)))
+        # XGrammar refuses a lookahead that is only "" or only a text macro (E210).
+        lookahead = draw(
+            st.none()
+            | exprs.filter(
+                lambda e: not isinstance(e, Choice) and not lookahead_checks(e, None, "")
+            )
+        )
         rules.append(Rule(name, body, lookahead, draw(options)))
     return GrammarAST(tuple(draw(st.permutations(rules))))
 
@@ -99,6 +106,7 @@ def grammars(draw: st.DrawFn) -> GrammarAST:
 @settings(max_examples=300, deadline=None)
 @given(grammars())
 def test_random_grammars_round_trip(ast: GrammarAST) -> None:
+    assume(not compile_checks(ast))  # lazy bodies must be terminal-like (E307)
     text = render_ebnf(ast)
     again = Grammar.from_ebnf(text)
     assert again.ast == ast

@@ -77,8 +77,13 @@ class Grammar:
 
     @classmethod
     def from_file(cls, path: str | PathLike[str], *, root: str = "root") -> Grammar:
-        """Read and parse a grammar file (UTF-8)."""
-        text = Path(path).read_text(encoding="utf-8")
+        """Read and parse a grammar file (UTF-8; a leading byte-order mark is dropped).
+
+        A BOM is how some editors mark a UTF-8 file, not grammar text. XGrammar
+        refuses U+FEFF in the text itself, so :meth:`from_ebnf` reports it (E101)
+        and the text sent to the server (:meth:`to_ebnf`) never has one.
+        """
+        text = Path(path).read_text(encoding="utf-8-sig")
         return cls(parse_ebnf(text, root=root), source=text, path=str(path))
 
     @classmethod
@@ -264,7 +269,7 @@ class Grammar:
 
     def finite_language(self, limit: int = 10_000) -> list[str] | None:
         """Every string of the language, sorted, when it is finite and at most ``limit``."""
-        from wafer_grammar.ebnf.analysis import finite_language
+        from wafer_grammar.ebnf.finite import finite_language
 
         return finite_language(self.ast, limit=limit)
 

@@ -26,8 +26,9 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
+from wafer_grammar.ebnf.charclass import ANY, MAX_CODE_POINT, Ranges, complement, normalize
 from wafer_grammar.ebnf.pyregex import class_pattern
-from wafer_grammar.ebnf.regex import _MAX_CP, _RegexParser, complement, normalize
+from wafer_grammar.ebnf.regex import Group, RegexParser
 from wafer_grammar.ebnf.syntax import (
     CharClass,
     Choice,
@@ -40,8 +41,6 @@ from wafer_grammar.ebnf.syntax import (
 )
 from wafer_grammar.errors import RegexUnsupported
 
-Ranges = tuple[tuple[int, int], ...]
-
 _ASCII_DIGIT: Ranges = ((0x30, 0x39),)
 _ASCII_WORD: Ranges = ((0x30, 0x39), (0x41, 0x5A), (0x5F, 0x5F), (0x61, 0x7A))
 _ASCII_SPACE: Ranges = ((0x09, 0x0D), (0x1C, 0x20))  # str.isspace() on ASCII, as re's \s
@@ -51,6 +50,8 @@ _BEHIND = "is not supported: a grammar cannot look behind"
 _EARLIER = "is not supported: it depends on an earlier group"
 _CHANGES = "is not supported: it changes which strings match in a way a grammar cannot follow"
 _SIMPLE = {"a": 7, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+_COUNT = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+_FLAG_GROUP = re.compile(r"\?([aiLmsux]*)(?:-([imsx]*))?([:)])")
 _SUPPORTED_FLAGS = re.IGNORECASE | re.DOTALL | re.ASCII | re.MULTILINE | re.UNICODE
 
 
@@ -62,7 +63,7 @@ def _table(test: str) -> Ranges:
         "w": lambda c: c.isalnum() or c == "_",
         "s": str.isspace,
     }[test]
-    for cp in range(_MAX_CP + 1):
+    for cp in range(MAX_CODE_POINT + 1):
         inside = check(chr(cp))
         if inside and start < 0:
             start = cp
@@ -70,7 +71,7 @@ def _table(test: str) -> Ranges:
             ranges.append((start, cp - 1))
             start = -1
     if start >= 0:
-        ranges.append((start, _MAX_CP))
+        ranges.append((start, MAX_CODE_POINT))
     return tuple(ranges)
 
 
@@ -85,7 +86,7 @@ def _cased() -> tuple[int, ...]:
     """Code points whose membership may change under ``re.IGNORECASE``."""
     return tuple(
         cp
-        for cp in range(_MAX_CP + 1)
+        for cp in range(MAX_CODE_POINT + 1)
         if (ch := chr(cp)).lower() != ch or ch.upper() != ch or ch.casefold() != ch
     )
 
@@ -123,14 +124,16 @@ class _Anchor(Literal):
     text: str = "^"
 
 
-class PythonRegexParser(_RegexParser):
-    """The XGrammar regex parser with Python ``re`` meaning (see the module docstring)."""
+class PythonRegexParser(RegexParser):
+    """The shared regex parser with Python ``re`` meaning (see the module docstring)."""
+
+    bracket_first_literal = True  # re reads "[]a]" as a class holding "]" and "a"
 
     def __init__(self, pattern: str, flags: int = 0, *, ecma_safe: bool = False) -> None:
         super().__init__(pattern, "", False)
         self.flags = flags
         self.ecma_safe = ecma_safe
-        self.fold = False  # folding is done by asking re itself (see cls)
+        self.fold = False  # folding is done by asking re itself (see fold_class)
 
     # -- errors -------------------------------------------------------------------
     def unsupported(self, construct: str, position: int, reason: str) -> RegexUnsupported:
@@ -138,14 +141,13 @@ class PythonRegexParser(_RegexParser):
 
     # -- character sets --------------------------------------------------------------
     def cls(self, ranges: Ranges) -> Expr:
-        ranges = normalize(list(ranges))
-        if self.flags & re.IGNORECASE:
-            ranges = fold_ranges(ranges, self.flags)
-        return self._node(ranges)
+        return class_node(self.fold_class(normalize(ranges)))
 
-    @staticmethod
-    def _node(ranges: Ranges) -> Expr:
-        return class_node(ranges)
+    def fold_class(self, ranges: Ranges) -> Ranges:
+        return fold_ranges(ranges, self.flags) if self.flags & re.IGNORECASE else ranges
+
+    def bracket_node(self, ranges: Ranges) -> Expr:
+        return class_node(ranges)  # already folded before negation
 
     def _shorthand(self, letter: str) -> Ranges:
         if self.ecma_safe:  # what both ECMA-262 and Python mean: ASCII only
@@ -154,11 +156,11 @@ class PythonRegexParser(_RegexParser):
             return {"d": _ASCII_DIGIT, "w": _ASCII_WORD, "s": _ASCII_SPACE}[letter]
         return unicode_class(letter)
 
-    def _dot(self) -> Ranges:
+    def dot(self) -> Ranges:
         if self.ecma_safe:
             return complement(_LINE_TERMINATORS)
         if self.flags & re.DOTALL:
-            return ((0, _MAX_CP),)
+            return ANY
         return complement(((10, 10),))
 
     # -- atoms -------------------------------------------------------------------------
@@ -166,47 +168,43 @@ class PythonRegexParser(_RegexParser):
         start = self.pos
         ch = self.take()
         if ch == ".":
-            return self._node(self._dot())
+            return class_node(self.dot())
         if ch in "^$":
             return _Anchor("", start=ch == "^", position=start, text=ch)
         if ch == "\\" and self.peek() in ("A", "Z"):
             letter = self.take()
             return _Anchor("", start=letter == "A", position=start, text="\\" + letter)
-        if ch == "[":
-            return self.bracket()
-        if ch == "(":
-            return self.group()
         if ch == "{":  # re reads a "{" that opens no count as itself
             return self.cls(((ord(ch), ord(ch)),))
         self.pos = start
         return super().atom()
 
-    def quantified(self) -> Expr:
-        atom = self.atom()
-        while True:
-            ch = self.peek()
-            at = self.pos
-            if ch in ("*", "+", "?"):
-                self.pos += 1
-                lo, hi = {"*": (0, None), "+": (1, None), "?": (0, 1)}[ch]
-            elif ch == "{" and (count := self._python_count()) is not None:
-                lo, hi = count
-            else:
-                return atom
-            if self.peek() == "+":
-                raise self.unsupported(
-                    f"possessive quantifier {self.src[at : self.pos + 1]}",
-                    at,
-                    _CHANGES,
-                )
-            if self.peek() == "?":  # lazy: the same set of full matches
-                self.pos += 1
-            if isinstance(atom, _Anchor):
-                atom = Literal("")
-            atom = Repeat(atom, lo, hi)
+    def quantifier(self) -> tuple[int, int | None] | None:
+        ch = self.peek()
+        if ch in ("*", "+", "?"):
+            self.pos += 1
+            return {"*": (0, None), "+": (1, None), "?": (0, 1)}[ch]
+        if ch == "{":
+            return self._python_count()
+        return None
+
+    def after_quantifier(self, at: int) -> None:
+        if self.peek() == "+":
+            raise self.unsupported(
+                f"possessive quantifier {self.src[at : self.pos + 1]}",
+                at,
+                _CHANGES,
+            )
+        if self.peek() == "?":  # lazy: the same set of full matches
+            self.pos += 1
+
+    def repeat(self, atom: Expr, lo: int, hi: int | None, start: int) -> Expr:
+        if isinstance(atom, _Anchor):
+            atom = Literal("")
+        return Repeat(atom, lo, hi)
 
     def _python_count(self) -> tuple[int, int | None] | None:
-        match = re.compile(r"\{(\d*)(?:(,)(\d*))?\}").match(self.src, self.pos)
+        match = _COUNT.match(self.src, self.pos)
         if match is None or (not match.group(1) and not match.group(2)):
             return None
         self.pos = match.end()
@@ -215,17 +213,16 @@ class PythonRegexParser(_RegexParser):
             return lo, lo
         return lo, int(match.group(3)) if match.group(3) else None
 
-    def group(self) -> Expr:
-        start = self.pos - 1
+    def open_group(self, start: int) -> Group | Expr:
         if self.peek() != "?":
-            return self._group_body()
+            return Group(start)
         rest = self.src[self.pos :]
         if rest.startswith("?:"):
             self.pos += 2
-            return self._group_body()
+            return Group(start)
         if rest.startswith("?P<"):
             self.pos = self.src.index(">", self.pos) + 1
-            return self._group_body()
+            return Group(start)
         if rest.startswith("?#"):
             self.pos = self.src.index(")", self.pos) + 1
             return Literal("")
@@ -243,8 +240,8 @@ class PythonRegexParser(_RegexParser):
                 raise self.unsupported(construct, start, reason)
         return self._flag_group(start)
 
-    def _flag_group(self, start: int) -> Expr:
-        match = re.compile(r"\?([aiLmsux]*)(?:-([imsx]*))?([:)])").match(self.src, self.pos)
+    def _flag_group(self, start: int) -> Group | Expr:
+        match = _FLAG_GROUP.match(self.src, self.pos)
         assert match is not None  # re.compile accepted the pattern
         on, off, end = match.group(1), match.group(2) or "", match.group(3)
         if "x" in on:
@@ -261,46 +258,14 @@ class PythonRegexParser(_RegexParser):
         if end == ")":  # global flags at the start: for the rest of the pattern
             self.flags = new
             return Literal("")
-        saved, self.flags = self.flags, new
-        try:
-            return self._group_body()
-        finally:
-            self.flags = saved
+        group = Group(start, saved_flags=self.flags)
+        self.flags = new
+        return group
 
-    def _group_body(self) -> Expr:
-        inner = self.alternation()
-        if self.take() != ")":  # pragma: no cover - re.compile rejects this first
-            raise self.fail("missing ')'")
+    def close_group(self, group: Group, inner: Expr) -> Expr:
+        if isinstance(group.saved_flags, int):
+            self.flags = group.saved_flags  # a scoped (?i:...) ends here
         return inner
-
-    def bracket(self) -> Expr:
-        negated = self.peek() == "^"
-        if negated:
-            self.pos += 1
-        ranges: list[tuple[int, int]] = []
-        first = True
-        while True:
-            ch = self.peek()
-            if ch == "]" and not first:
-                self.pos += 1
-                break
-            first = False
-            lo_set = self.class_atom()
-            if (
-                len(lo_set) == 1
-                and lo_set[0][0] == lo_set[0][1]
-                and self.peek() == "-"
-                and self.src[self.pos + 1 : self.pos + 2] not in ("]", "")
-            ):
-                self.pos += 1
-                hi_set = self.class_atom()
-                ranges.append((lo_set[0][0], hi_set[0][0]))
-            else:
-                ranges.extend(lo_set)
-        merged = normalize(ranges)
-        if self.flags & re.IGNORECASE:
-            merged = fold_ranges(merged, self.flags)  # fold first: [^k] excludes K too
-        return self._node(complement(merged) if negated else merged)
 
     def escape(self, *, in_class: bool) -> Ranges:
         at = self.pos - 1
@@ -406,7 +371,7 @@ def strip_anchors(expr: Expr) -> Expr:
     return expr
 
 
-_ANY_RUN = Repeat(CharClass(((0, _MAX_CP),)), 0, None)
+_ANY_RUN = Repeat(CharClass(((0, MAX_CODE_POINT),)), 0, None)
 
 
 def _pad(expr: Expr, start: bool) -> Expr:

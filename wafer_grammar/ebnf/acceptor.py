@@ -1,37 +1,67 @@
-"""Is a text in the grammar's language? Fast with lark LALR, exact with our own Earley.
+"""Is a text in the grammar's language? In bounded time, exactly, with lark LALR when it is safe.
 
 Which path answers:
 
 1. Grammars whose reachable rules use ``lazy``, ``max_chars`` or ``TagDispatch``
    (no exact lark form): always the exact recognizer
    (:mod:`wafer_grammar.ebnf.recognizer`).
-2. A regular root (the whole language is one regex): ``re.fullmatch``, exact
-   because backtracking explores every split.
-3. Otherwise lark LALR with the contextual lexer first. An LALR *accept* is a
-   real derivation, so it is trusted; an LALR *reject* (its longest-match lexer
-   can miss a valid split), or a grammar LALR cannot build (conflicts), goes to
-   the exact recognizer.
+2. A regular root (the whole language is one regular expression): an automaton
+   (:mod:`wafer_grammar.ebnf.automaton`), linear in the text, for ``accepts`` and
+   ``is_prefix``. Never Python's backtracking ``re``: ``("a" | "a" | "aa")*``
+   would take it exponential time to reject ``"a"*21 + "b"``.
+3. Otherwise lark LALR with the contextual lexer first, but only when every lark
+   terminal is one ``re`` runs in linear time (:mod:`wafer_grammar.ebnf.backtracking`),
+   no repetition bound is huge (lark would spell the copies out) and the grammar is
+   shallow enough for lark's translation. An LALR *accept* is a real derivation,
+   so it is trusted; an LALR *reject* (its longest-match lexer can miss a valid
+   split), or a grammar LALR cannot build (conflicts), goes to the exact recognizer.
 
-Token-level macros (``Token``, ``ExcludeToken``, ``TokenTagDispatch``) raise
-:class:`~wafer_grammar.errors.TextUnjudgeable` on first use.
+The exact recognizer is Earley over single characters, literals and automaton
+terms, with counted repetitions built by doubling: polynomial in the text and
+logarithmic in the bounds. Token-level macros (``Token``, ``ExcludeToken``,
+``TokenTagDispatch``) raise :class:`~wafer_grammar.errors.TextUnjudgeable` on
+first use.
 """
 
 from __future__ import annotations
 
-import re
+import math
 from typing import Any
 
 from lark import Lark, Token, Tree
 from lark.exceptions import GrammarError as LarkGrammarError
 from lark.exceptions import LarkError, UnexpectedInput
 
-from wafer_grammar.ebnf.derivation import build_tree, merge_text
-from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
+from wafer_grammar.ebnf.analysis import strongly_connected_components
+from wafer_grammar.ebnf.automaton import Automaton, build_automaton
+from wafer_grammar.ebnf.backtracking import linear_time
+from wafer_grammar.ebnf.derivation import ParseTree, build_tree, merge_text
+from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar, regular_rules
 from wafer_grammar.ebnf.recognizer import Recognizer, compile_grammar
 from wafer_grammar.ebnf.render import render_string
-from wafer_grammar.ebnf.syntax import GrammarAST
+from wafer_grammar.ebnf.syntax import (
+    Choice,
+    Expr,
+    GrammarAST,
+    MacroCall,
+    Repeat,
+    RuleRef,
+    Sequence,
+    depth,
+    fold,
+    references,
+    walk,
+)
 from wafer_grammar.ebnf.to_lark import ANON, LarkGrammar, to_lark
 from wafer_grammar.errors import OutputMismatch
+
+#: lark's translation recurses over expressions: deeper grammars skip lark.
+_LARK_MAX_DEPTH = 100
+#: lark spells ``x~n`` out as copies: larger bounds skip lark.
+_LARK_MAX_BOUND = 1000
+#: lark spells optional parts out as alternatives; past this many, LALR tables
+#: take too long to build and the recognizer is the faster judge.
+_LARK_MAX_EXPANSIONS = 200
 
 _UNAVAILABLE = object()
 
@@ -49,37 +79,79 @@ class Acceptor:
 
     def __init__(self, ast: GrammarAST) -> None:
         self.ast = ast
+        self._plain: GrammarAST | None = None
+        self._regular: frozenset[str] = frozenset()
+        self._exact = False
+        self._lark_ok = False
+        self._automaton: Automaton | None = None
         self._lark_grammar: LarkGrammar | None = None
         self._lalr: Any = None
         self._fast_lalr: Any = None
-        self._root_re: re.Pattern[str] | None = None
         self._recognizer: Recognizer | None = None
+        self._diagnostic: Recognizer | None = None
 
     # -- building (lazily) ---------------------------------------------------------
+
+    def _plan(self) -> GrammarAST:
+        """Desugar once and choose the paths (raises ``TextUnjudgeable`` for token macros)."""
+        if self._plain is None:
+            check_text_judgeable(self.ast)
+            plain = desugar(self.ast)
+            rules = plain.rule_map()
+            self._regular = frozenset(regular_rules(plain))
+            nodes = [node for rule in plain.rules for node in walk(rule.body)]
+            self._exact = not any(
+                rule.option("lazy") is not None or rule.option("max_chars") is not None
+                for rule in plain.rules
+            ) and not any(isinstance(node, MacroCall) for node in nodes)
+            if self._exact and plain.root in self._regular:
+                bodies = {name: rules[name].body for name in self._regular}
+                self._automaton = build_automaton(rules[plain.root].body, bodies)
+            self._lark_ok = (
+                self._exact
+                and plain.root not in self._regular  # an automaton, or Earley, is exact
+                and _regular_nesting(plain, self._regular) <= _LARK_MAX_DEPTH
+                and all(depth(rule.body) <= _LARK_MAX_DEPTH for rule in plain.rules)
+                and sum(_expansions(rule.body) for rule in plain.rules) <= _LARK_MAX_EXPANSIONS
+                and not any(
+                    isinstance(node, Repeat) and max(node.min, node.max or 0) > _LARK_MAX_BOUND
+                    for node in nodes
+                )
+            )
+            self._plain = plain
+        return self._plain
 
     def lark_grammar(self) -> LarkGrammar:
         """The translation to lark (raises ``TextUnjudgeable`` for token-level macros)."""
         if self._lark_grammar is None:
-            check_text_judgeable(self.ast)
-            self._lark_grammar = to_lark(desugar(self.ast))
-            if self._lark_grammar.root_pattern is not None and self._lark_grammar.exact:
-                self._root_re = re.compile(self._lark_grammar.root_pattern)
+            plain = self._plan()
+            lg = self._lark_grammar = to_lark(plain)
+            rules = plain.rule_map()
+            bodies = {name: rules[name].body for name in lg.regular_rules}
+            if not all(linear_time(expr, bodies) for expr in lg.terminal_exprs):
+                self._lark_ok = False  # a terminal Python's re could backtrack on
         return self._lark_grammar
 
     def _lalr_parser(self) -> Lark | None:
         """The faithful LALR parser (trees keep every regular rule's name)."""
         if self._lalr is None:
-            self._lalr = _build_lalr(self.lark_grammar(), keep_all_tokens=True)
+            self._lalr = _UNAVAILABLE
+            if self._plan() is not None and self._lark_ok:
+                lg = self.lark_grammar()
+                if self._lark_ok:
+                    self._lalr = _build_lalr(lg, keep_all_tokens=True)
         return None if self._lalr is _UNAVAILABLE else self._lalr
 
     def _fast_parser(self) -> Lark | None:
         """The acceptance-only LALR parser (regular runs folded into single tokens)."""
         if self._fast_lalr is None:
-            lg = self.lark_grammar()
             self._fast_lalr = _UNAVAILABLE
-            if lg.exact:
-                fast = to_lark(desugar(self.ast), merge_regular=True)
-                self._fast_lalr = _build_lalr(fast, keep_all_tokens=False)
+            if self._plan() is not None and self._lark_ok and self._lalr_parser() is not None:
+                fast = to_lark(self._plan(), merge_regular=True)
+                rules = self._plan().rule_map()
+                bodies = {name: rules[name].body for name in fast.regular_rules}
+                if all(linear_time(expr, bodies) for expr in fast.terminal_exprs):
+                    self._fast_lalr = _build_lalr(fast, keep_all_tokens=False)
                 if self._fast_lalr is _UNAVAILABLE:  # merging can add conflicts
                     self._fast_lalr = self._lalr_parser() or _UNAVAILABLE
         return None if self._fast_lalr is _UNAVAILABLE else self._fast_lalr
@@ -87,9 +159,15 @@ class Acceptor:
     def recognizer(self) -> Recognizer:
         """The exact character-level recognizer (built on first use)."""
         if self._recognizer is None:
-            lg = self.lark_grammar()
-            self._recognizer = Recognizer(compile_grammar(desugar(self.ast), lg.regular_rules))
+            plain = self._plan()
+            self._recognizer = Recognizer(compile_grammar(plain, self._regular))
         return self._recognizer
+
+    def _diagnoser(self) -> Recognizer:
+        if self._diagnostic is None:
+            plain = self._plan()
+            self._diagnostic = Recognizer(compile_grammar(plain, self._regular, fold_regular=False))
+        return self._diagnostic
 
     # -- the API -------------------------------------------------------------------
 
@@ -99,12 +177,11 @@ class Acceptor:
 
     def accepts(self, text: str) -> bool:
         """Whether ``text`` is a complete member of the language (XGrammar's verdict)."""
-        lg = self.lark_grammar()
-        if lg.exact:
-            if self._root_re is not None:
-                return self._root_re.fullmatch(text) is not None
-            if self.accepts_lalr(text):
-                return True
+        self._plan()
+        if self._automaton is not None:
+            return self._automaton.fullmatch(text)
+        if self.accepts_lalr(text):
+            return True
         return self.accepts_earley(text)
 
     def accepts_lalr(self, text: str) -> bool | None:
@@ -128,6 +205,9 @@ class Acceptor:
 
     def is_prefix(self, text: str) -> bool:
         """Whether ``text`` can be extended (possibly by nothing) to a member."""
+        self._plan()
+        if self._automaton is not None:
+            return self._automaton.viable(text)
         return self.recognizer().run(text).alive_at_end
 
     def parse(self, text: str) -> Tree[Token]:
@@ -142,17 +222,19 @@ class Acceptor:
             ``text`` is not in the language: where (offset, line, column) and
             what was expected there.
         """
-        lg = self.lark_grammar()
         parser = self._lalr_parser()
         if parser is not None:
             try:
-                return self._rename(parser.parse(text), lg)
+                return self._rename(parser.parse(text), self.lark_grammar())
             except UnexpectedInput:
                 pass  # maybe a split the lexer missed: ask the exact recognizer
         rec = self.recognizer()
         chart = rec.run(text)
         if chart.accepted:
             return build_tree(rec.g, chart)
+        # Rejected: an unfolded recognizer says exactly where and what was expected.
+        rec = self._diagnoser()
+        chart = rec.run(text)
         at = max(chart.furthest, chart.partial_at)
         message = (
             "unexpected end of text" if at >= len(text) else f"unexpected {render_string(text[at])}"
@@ -160,16 +242,69 @@ class Acceptor:
         raise OutputMismatch(message, text=text, offset=at, expected=rec.expected(chart, at))
 
     def _rename(self, tree: Tree[Token], lg: LarkGrammar) -> Tree[Token]:
-        """lark names -> EBNF names; anonymous text merged, as the exact path does."""
-        kids: list[Tree[Token] | Token] = []
-        for child in tree.children:
-            if isinstance(child, Tree):
-                kids.append(self._rename(child, lg))
-            else:
-                assert isinstance(child, Token)
-                kind = lg.terminal_names.get(child.type, ANON)
-                kids.append(Token(kind, child.value, start_pos=child.start_pos))
-        return Tree(lg.rule_names.get(str(tree.data), str(tree.data)), merge_text(kids))
+        """lark names -> EBNF names; anonymous text merged, as the exact path does.
+
+        Bottom-up with an explicit stack: list rules make trees as deep as the text.
+        """
+        built: dict[int, Tree[Token]] = {}
+        stack: list[tuple[Tree[Token], bool]] = [(tree, False)]
+        while stack:
+            node, ready = stack.pop()
+            if not ready:
+                stack.append((node, True))
+                stack.extend((c, False) for c in node.children if isinstance(c, Tree))
+                continue
+            kids: list[Tree[Token] | Token] = []
+            for child in node.children:
+                if isinstance(child, Tree):
+                    kids.append(built.pop(id(child)))
+                else:
+                    assert isinstance(child, Token)
+                    kind = lg.terminal_names.get(child.type, ANON)
+                    kids.append(Token(kind, child.value, start_pos=child.start_pos))
+            name = lg.rule_names.get(str(node.data), str(node.data))
+            built[id(node)] = ParseTree(name, merge_text(kids))
+        return built[id(tree)]
+
+
+def _expansions(expr: Expr) -> int:
+    """About how many BNF alternatives lark makes of ``expr``: it spells ``x?`` and
+    ``x~n..m`` out as alternatives, so ``a? b? c?`` is 8 and nesting multiplies."""
+
+    def combine(node: Expr, kids: list[tuple[int, bool]]) -> tuple[int, bool]:
+        plain = not isinstance(node, RuleRef) and all(k[1] for k in kids)
+        if plain or not kids:
+            return 1, plain  # literals and classes fold into one regex terminal
+        if isinstance(node, Sequence):
+            return min(math.prod(k[0] for k in kids), _CAP), False
+        if isinstance(node, Choice):
+            return min(sum(k[0] for k in kids), _CAP), False
+        assert isinstance(node, Repeat)
+        # x~n is n copies side by side, each choosing an alternative: k**n of them;
+        # x~n..m is all of those for each count; x{n,} is x~n then a rule of its own.
+        k, top = kids[0][0], node.min if node.max is None else node.max
+        total = 0
+        for count in range(node.min, min(top, node.min + 64) + 1):
+            total += min(k**count, _CAP) if k > 1 else 1
+            if total >= _CAP:
+                break
+        return min(total, _CAP), False
+
+    return fold(expr, combine)[0]
+
+
+_CAP = 10**9
+
+
+def _regular_nesting(ast: GrammarAST, regular: frozenset[str]) -> int:
+    """How deeply regular rules refer to each other (their lark patterns nest that deep)."""
+    rules = ast.rule_map()
+    graph = {n: [r for r in references(rules[n].body) if r in regular] for n in regular}
+    levels: dict[str, int] = {}
+    for component in strongly_connected_components(graph):  # dependencies first
+        for name in component:
+            levels[name] = 1 + max((levels.get(r, 0) for r in graph[name]), default=0)
+    return max(levels.values(), default=0)
 
 
 def _build_lalr(lg: LarkGrammar, *, keep_all_tokens: bool) -> Any:

@@ -12,7 +12,8 @@ What the answers mean where the dialect goes beyond plain EBNF:
   token-level macros (``Token`` ...) are not: they always consume a token.
 - ``max_chars=N`` limits a rule to strings of at most N code points, ``lazy``
   keeps only the shortest completions, a lookahead consumes nothing but must be
-  satisfiable. :func:`length_range` treats them as bounds; :func:`finite_language`
+  satisfiable. :func:`length_range` treats them as bounds;
+  :func:`~wafer_grammar.ebnf.finite.finite_language`
   gives up (returns ``None``) on lookahead, ``lazy``, ``Regex``, ``TagDispatch``
   and token-level macros rather than risk a wrong answer.
 """
@@ -20,11 +21,9 @@ What the answers mean where the dialect goes beyond plain EBNF:
 from __future__ import annotations
 
 import math
-import re
-import warnings
-from collections.abc import Iterable
+from collections.abc import Callable
 
-from wafer_grammar.ebnf.charclass import class_members, class_size
+from wafer_grammar.ebnf.charclass import class_size
 from wafer_grammar.ebnf.syntax import (
     TOKEN_LEVEL_MACROS,
     CharClass,
@@ -38,27 +37,23 @@ from wafer_grammar.ebnf.syntax import (
     Rule,
     RuleRef,
     Sequence,
+    fold,
     macro_rule_refs,
     references,
 )
-
-#: ``finite_language`` stops after this many string concatenations and answers
-#: ``None``: a finite but pathological grammar must not hang a lint run.
-_WORK_BUDGET = 2_000_000
-
 
 # --------------------------------------------------------------------------- macros
 
 
 def regex_nullable(pattern: str) -> bool | None:
-    """Whether ``pattern`` matches ``""``; ``None`` when Python's ``re`` cannot read it."""
+    """Whether XGrammar regex ``pattern`` matches ``""``; ``None`` when it cannot be read."""
+    from wafer_grammar.ebnf.regex import RegexError, regex_to_expr
+
     try:
-        with warnings.catch_warnings():
-            # A FutureWarning about nested sets must not become an error under pytest.
-            warnings.simplefilter("ignore")
-            return re.fullmatch(pattern, "") is not None
-    except (re.error, RecursionError, OverflowError):
+        expr = regex_to_expr(pattern)
+    except RegexError:
         return None
+    return is_nullable(expr, set())
 
 
 def _macro_strings(call: MacroCall) -> list[str] | None:
@@ -118,6 +113,7 @@ def strongly_connected_components(graph: dict[str, list[str]]) -> list[list[str]
     must not hit Python's recursion limit.
     """
     order = {name: i for i, name in enumerate(graph)}
+    known = {name: [e for e in edges if e in graph] for name, edges in graph.items()}
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
@@ -133,7 +129,7 @@ def strongly_connected_components(graph: dict[str, list[str]]) -> list[list[str]
                 index[node] = low[node] = len(index)
                 stack.append(node)
                 on_stack.add(node)
-            edges = [e for e in graph[node] if e in graph]
+            edges = known[node]
             if i < len(edges):
                 work.append((node, i + 1))
                 nxt = edges[i]
@@ -172,35 +168,81 @@ def recursive_rules(ast: GrammarAST) -> set[str]:
 
 def is_nullable(expr: Expr, nullable: set[str]) -> bool:
     """Whether ``expr`` matches ``""``, given the set of nullable rule names."""
-    if isinstance(expr, Literal):
-        return expr.value == ""
-    if isinstance(expr, CharClass):
-        return False
-    if isinstance(expr, RuleRef):
-        return expr.name in nullable
-    if isinstance(expr, Sequence):
-        return all(is_nullable(item, nullable) for item in expr.items)
-    if isinstance(expr, Choice):
-        return any(is_nullable(alt, nullable) for alt in expr.alternatives)
-    if isinstance(expr, Repeat):
-        return expr.min == 0 or expr.max == 0 or is_nullable(expr.item, nullable)
-    return _macro_nullable(expr)
+
+    def combine(node: Expr, kids: list[bool]) -> bool:
+        if isinstance(node, Literal):
+            return node.value == ""
+        if isinstance(node, CharClass):
+            return False
+        if isinstance(node, RuleRef):
+            return node.name in nullable
+        if isinstance(node, Sequence):
+            return all(kids)
+        if isinstance(node, Choice):
+            return any(kids)
+        if isinstance(node, Repeat):
+            return node.min == 0 or node.max == 0 or kids[0]
+        return _macro_nullable(node)
+
+    return fold(expr, combine)
+
+
+def least_rules(ast: GrammarAST, holds: Callable[[Rule, set[str]], bool]) -> set[str]:
+    """The least set of rules where ``holds(rule, set so far)``, in dependency order.
+
+    Components of the reference graph are settled dependencies first, so a
+    50,000-rule chain takes one pass instead of one pass per link.
+    """
+    rules = ast.rule_map()
+    found: set[str] = set()
+    graph = rule_references(ast)
+    for component in strongly_connected_components(graph):
+        members = [ast_rule for name in component if (ast_rule := rules.get(name)) is not None]
+        changed = True
+        while changed:
+            changed = False
+            for rule in members:
+                if rule.name not in found and holds(rule, found):
+                    found.add(rule.name)
+                    changed = len(members) > 1 or rule.name in graph[rule.name]
+    if len(rules) < len(ast.rules):
+        # A name defined twice: the later definition can add what the first lacks.
+        for rule in ast.rules:
+            if rule.name not in found and holds(rule, found):
+                found.add(rule.name)
+    return found
 
 
 def nullable_rules(ast: GrammarAST) -> set[str]:
     """Rules that match the empty string (a lookahead is not consulted)."""
-    nullable: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for rule in ast.rules:
-            if rule.name not in nullable and is_nullable(rule.body, nullable):
-                nullable.add(rule.name)
-                changed = True
-    return nullable
+    return least_rules(ast, lambda rule, found: is_nullable(rule.body, found))
 
 
 # --------------------------------------------------------------------------- lengths
+
+
+def _min_of(node: Expr, kids: list[int | None], mins: dict[str, int | None]) -> int | None:
+    if isinstance(node, Literal):
+        return len(node.value)
+    if isinstance(node, CharClass):
+        return 1 if class_size(node) else None
+    if isinstance(node, RuleRef):
+        return mins.get(node.name)
+    if isinstance(node, Sequence):
+        return None if any(n is None for n in kids) else sum(n for n in kids if n is not None)
+    if isinstance(node, Choice):
+        return min((n for n in kids if n is not None), default=None)
+    if isinstance(node, Repeat):
+        if node.max == 0:
+            return 0
+        if kids[0] is None:
+            return 0 if node.min == 0 else None
+        return kids[0] * node.min
+    if node.name in TOKEN_LEVEL_MACROS:
+        return 1
+    if node.name in ("Regex", "Substring", "TagDispatch"):
+        return 0 if node.name != "Regex" or _macro_nullable(node) else 1
+    return None
 
 
 def expr_min_length(expr: Expr, mins: dict[str, int | None]) -> int | None:
@@ -209,35 +251,19 @@ def expr_min_length(expr: Expr, mins: dict[str, int | None]) -> int | None:
     ``mins`` gives each rule's shortest length (see :func:`min_lengths`). For
     ``Regex`` this is a lower bound (0 or 1).
     """
-    if isinstance(expr, Literal):
-        return len(expr.value)
-    if isinstance(expr, CharClass):
-        return 1 if class_size(expr) else None
-    if isinstance(expr, RuleRef):
-        return mins.get(expr.name)
-    if isinstance(expr, Sequence):
-        total = 0
-        for item in expr.items:
-            n = expr_min_length(item, mins)
-            if n is None:
-                return None
-            total += n
-        return total
-    if isinstance(expr, Choice):
-        found = [expr_min_length(alt, mins) for alt in expr.alternatives]
-        return min((n for n in found if n is not None), default=None)
-    if isinstance(expr, Repeat):
-        if expr.max == 0:
-            return 0
-        n = expr_min_length(expr.item, mins)
-        if n is None:
-            return 0 if expr.min == 0 else None
-        return n * expr.min
-    if expr.name in TOKEN_LEVEL_MACROS:
-        return 1
-    if expr.name in ("Regex", "Substring", "TagDispatch"):
-        return 0 if expr.name != "Regex" or _macro_nullable(expr) else 1
-    return None
+    return fold(expr, lambda node, kids: _min_of(node, kids, mins))
+
+
+def node_min_lengths(expr: Expr, mins: dict[str, int | None]) -> dict[int, int | None]:
+    """:func:`expr_min_length` of every node under ``expr``, by ``id``, in one pass."""
+    out: dict[int, int | None] = {}
+
+    def combine(node: Expr, kids: list[int | None]) -> int | None:
+        out[id(node)] = value = _min_of(node, kids, mins)
+        return value
+
+    fold(expr, combine)
+    return out
 
 
 def _rule_min(rule: Rule, mins: dict[str, int | None]) -> int | None:
@@ -288,39 +314,50 @@ def productive_rules(ast: GrammarAST) -> set[str]:
     return {name for name, n in min_lengths(ast).items() if n is not None}
 
 
+def _node_nonempty(
+    expr: Expr, node_mins: dict[int, int | None], nonempty: set[str]
+) -> dict[int, bool]:
+    """Whether each node derives some non-empty string (macros: yes unless known empty)."""
+    out: dict[int, bool] = {}
+
+    def combine(node: Expr, kids: list[bool]) -> bool:
+        if isinstance(node, Literal):
+            value = node.value != ""
+        elif isinstance(node, CharClass):
+            value = class_size(node) > 0
+        elif isinstance(node, RuleRef):
+            value = node.name in nonempty
+        elif isinstance(node, Sequence):
+            value = all(node_mins[id(i)] is not None for i in node.items) and any(kids)
+        elif isinstance(node, Choice):
+            value = any(kids)
+        elif isinstance(node, Repeat):
+            value = node.max != 0 and kids[0]
+        elif node.name == "Substring":
+            value = any(_macro_strings(node) or [])
+        else:
+            value = node_mins[id(node)] is not None
+        out[id(node)] = value
+        return value
+
+    fold(expr, combine)
+    return out
+
+
 def _nonempty(expr: Expr, mins: dict[str, int | None], nonempty: set[str]) -> bool:
     """Whether ``expr`` derives some non-empty string (macros: yes unless known empty)."""
-    if isinstance(expr, Literal):
-        return expr.value != ""
-    if isinstance(expr, CharClass):
-        return class_size(expr) > 0
-    if isinstance(expr, RuleRef):
-        return expr.name in nonempty
-    if isinstance(expr, Sequence):
-        return all(expr_min_length(i, mins) is not None for i in expr.items) and any(
-            _nonempty(i, mins, nonempty) for i in expr.items
-        )
-    if isinstance(expr, Choice):
-        return any(_nonempty(alt, mins, nonempty) for alt in expr.alternatives)
-    if isinstance(expr, Repeat):
-        return expr.max != 0 and _nonempty(expr.item, mins, nonempty)
-    if expr.name == "Substring":
-        return any(_macro_strings(expr) or [])
-    return expr_min_length(expr, mins) is not None
+    return _node_nonempty(expr, node_min_lengths(expr, mins), nonempty)[id(expr)]
 
 
 def _nonempty_rules(ast: GrammarAST, mins: dict[str, int | None]) -> set[str]:
-    out: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for rule in ast.rules:
-            if rule.name in out or mins[rule.name] is None or _max_chars(rule) == 0:
-                continue
-            if _nonempty(rule.body, mins, out):
-                out.add(rule.name)
-                changed = True
-    return out
+    return least_rules(
+        ast,
+        lambda rule, found: (
+            mins[rule.name] is not None
+            and _max_chars(rule) != 0
+            and _nonempty(rule.body, mins, found)
+        ),
+    )
 
 
 def _length_graph(
@@ -335,60 +372,65 @@ def _length_graph(
     """
     rules = ast.rule_map()
     graph: dict[str, list[tuple[str, bool]]] = {}
-
-    def visit(expr: Expr, pump: bool, out: list[tuple[str, bool]]) -> None:
-        if isinstance(expr, RuleRef):
-            if expr.name in rules and mins[expr.name] is not None:
-                out.append((expr.name, pump))
-        elif isinstance(expr, Sequence):
-            if any(expr_min_length(item, mins) is None for item in expr.items):
-                return
-            flags = [_nonempty(item, mins, nonempty) for item in expr.items]
-            for i, item in enumerate(expr.items):
-                visit(item, pump or any(flags[:i] + flags[i + 1 :]), out)
-        elif isinstance(expr, Choice):
-            for alt in expr.alternatives:
-                visit(alt, pump, out)
-        elif isinstance(expr, Repeat):
-            if expr.max != 0 and expr_min_length(expr.item, mins) is not None:
-                many = expr.max is None or expr.max >= 2
-                visit(expr.item, pump or (many and _nonempty(expr.item, mins, nonempty)), out)
-        elif isinstance(expr, MacroCall):
-            # TagDispatch targets sit between stretches of free text.
-            for name in macro_rule_refs(expr):
-                if name.name in rules and mins[name.name] is not None:
-                    out.append((name.name, True))
-
     for rule in ast.rules:
         edges: list[tuple[str, bool]] = []
         if mins[rule.name] is not None:
-            visit(rule.body, False, edges)
+            node_mins = node_min_lengths(rule.body, mins)
+            filled = _node_nonempty(rule.body, node_mins, nonempty)
+            stack: list[tuple[Expr, bool]] = [(rule.body, False)]
+            while stack:
+                expr, pump = stack.pop()
+                if isinstance(expr, RuleRef):
+                    if expr.name in rules and mins[expr.name] is not None:
+                        edges.append((expr.name, pump))
+                elif isinstance(expr, Sequence):
+                    if any(node_mins[id(item)] is None for item in expr.items):
+                        continue
+                    flags = [filled[id(item)] for item in expr.items]
+                    count = sum(flags)
+                    for item, flag in zip(expr.items, flags, strict=True):
+                        stack.append((item, pump or count - flag > 0))
+                elif isinstance(expr, Choice):
+                    stack.extend((alt, pump) for alt in expr.alternatives)
+                elif isinstance(expr, Repeat):
+                    if expr.max != 0 and node_mins[id(expr.item)] is not None:
+                        many = expr.max is None or expr.max >= 2
+                        stack.append((expr.item, pump or (many and filled[id(expr.item)])))
+                elif isinstance(expr, MacroCall):
+                    # TagDispatch targets sit between stretches of free text.
+                    for name in macro_rule_refs(expr):
+                        if name.name in rules and mins[name.name] is not None:
+                            edges.append((name.name, True))
         graph.setdefault(rule.name, []).extend(edges)
     return graph
 
 
 def _expr_max(expr: Expr, mins: dict[str, int | None], maxes: dict[str, float]) -> float:
     """Upper bound of ``expr``'s string lengths (``inf``: unbounded); ``-inf``: no string."""
-    if expr_min_length(expr, mins) is None:
-        return -math.inf
-    if isinstance(expr, Literal):
-        return len(expr.value)
-    if isinstance(expr, CharClass):
-        return 1
-    if isinstance(expr, RuleRef):
-        return maxes.get(expr.name, 0)
-    if isinstance(expr, Sequence):
-        return sum(_expr_max(item, mins, maxes) for item in expr.items)
-    if isinstance(expr, Choice):
-        return max(_expr_max(alt, mins, maxes) for alt in expr.alternatives)
-    if isinstance(expr, Repeat):
-        item = _expr_max(expr.item, mins, maxes)
-        if expr.max == 0 or item <= 0:
-            return 0
-        return math.inf if expr.max is None else item * expr.max
-    if expr.name == "Substring":
-        return sum(len(s) for s in _macro_strings(expr) or [])
-    return math.inf
+    node_mins = node_min_lengths(expr, mins)
+
+    def combine(node: Expr, kids: list[float]) -> float:
+        if node_mins[id(node)] is None:
+            return -math.inf
+        if isinstance(node, Literal):
+            return len(node.value)
+        if isinstance(node, CharClass):
+            return 1
+        if isinstance(node, RuleRef):
+            return maxes.get(node.name, 0)
+        if isinstance(node, Sequence):
+            return sum(kids)
+        if isinstance(node, Choice):
+            return max(kids)
+        if isinstance(node, Repeat):
+            if node.max == 0 or kids[0] <= 0:
+                return 0
+            return math.inf if node.max is None else kids[0] * node.max
+        if node.name == "Substring":
+            return sum(len(s) for s in _macro_strings(node) or [])
+        return math.inf
+
+    return fold(expr, combine)
 
 
 def _max_lengths(ast: GrammarAST) -> dict[str, float]:
@@ -448,150 +490,3 @@ def length_range(ast: GrammarAST, rule: str | None = None) -> tuple[int, int | N
         return None
     longest = _max_lengths(ast).get(name, math.inf)
     return shortest, None if math.isinf(longest) else int(longest)
-
-
-# --------------------------------------------------------------------------- finite language
-
-
-class _GiveUp(Exception):
-    """The language is too large, unknown or too costly to list exactly."""
-
-
-class _Enumerator:
-    def __init__(self, ast: GrammarAST, limit: int) -> None:
-        self.rules = ast.rule_map()
-        self.limit = limit
-        self.work = 0
-        self.langs: dict[str, frozenset[str]] = {}
-
-    def check(self, strings: set[str]) -> frozenset[str]:
-        if len(strings) > self.limit:
-            raise _GiveUp
-        return frozenset(strings)
-
-    def product(self, left: Iterable[str], right: frozenset[str]) -> frozenset[str]:
-        out: set[str] = set()
-        for a in left:
-            self.work += len(right)
-            if self.work > _WORK_BUDGET:
-                raise _GiveUp
-            out.update(a + b for b in right)
-            if len(out) > self.limit:
-                raise _GiveUp
-        return frozenset(out)
-
-    def power(self, base: frozenset[str], k: int) -> frozenset[str]:
-        # Squaring keeps "a"{100000} from taking 100000 products.
-        result: frozenset[str] = frozenset({""})
-        while k:
-            if k & 1:
-                result = self.product(result, base)
-            k >>= 1
-            if k:
-                base = self.product(base, base)
-        return result
-
-    def lang(self, expr: Expr) -> frozenset[str]:
-        if isinstance(expr, Literal):
-            return frozenset({expr.value})
-        if isinstance(expr, CharClass):
-            members = class_members(expr, self.limit)
-            if members is None:
-                raise _GiveUp
-            return frozenset(members)
-        if isinstance(expr, RuleRef):
-            return self.langs.get(expr.name, frozenset())
-        if isinstance(expr, Sequence):
-            acc: frozenset[str] = frozenset({""})
-            for item in expr.items:
-                acc = self.product(acc, self.lang(item))
-            return acc
-        if isinstance(expr, Choice):
-            union: set[str] = set()
-            for alt in expr.alternatives:
-                union |= self.lang(alt)
-            return self.check(union)
-        if isinstance(expr, Repeat):
-            return self.repeat(expr)
-        if expr.name == "Substring":
-            chunks = _macro_strings(expr)
-            if chunks is None:
-                raise _GiveUp
-            runs = {
-                "".join(chunks[i:j])
-                for i in range(len(chunks))
-                for j in range(i + 1, len(chunks) + 1)
-            }
-            return self.check(runs | {""})
-        raise _GiveUp
-
-    def repeat(self, expr: Repeat) -> frozenset[str]:
-        if expr.max == 0:
-            return frozenset({""})
-        base = self.lang(expr.item)
-        if not base:
-            return frozenset({""}) if expr.min == 0 else frozenset()
-        if base == {""}:
-            return base
-        if expr.max is None:
-            raise _GiveUp
-        current = self.power(base, expr.min)
-        out = set(current)
-        for _ in range(expr.min, expr.max):
-            current = self.product(current, base)
-            out |= current
-            if len(out) > self.limit:
-                raise _GiveUp
-        return frozenset(out)
-
-    def rule_lang(self, rule: Rule) -> frozenset[str]:
-        strings = self.lang(rule.body)
-        limit = _max_chars(rule)
-        if limit is not None:
-            strings = frozenset(s for s in strings if len(s) <= limit)
-        return strings
-
-
-def finite_language(
-    ast: GrammarAST, limit: int = 10000, *, rule: str | None = None
-) -> list[str] | None:
-    """Every string of ``rule``'s language (default: the root), sorted.
-
-    Returns ``None`` when the language is infinite, has more than ``limit``
-    strings, or cannot be listed exactly here (lookahead, ``lazy``, ``Regex``,
-    ``TagDispatch``, token-level macros, undefined rules). An empty list means
-    the rule matches nothing.
-    """
-    name = ast.root if rule is None else rule
-    rules = ast.rule_map()
-    if name not in rules:
-        return None
-    mins = min_lengths(ast)
-    if mins[name] is None:
-        return []
-    if _max_lengths(ast).get(name, math.inf) == math.inf:
-        return None
-    used = reachable_rules(ast, name)
-    for used_name in used:
-        target = rules[used_name]
-        if target.lookahead is not None or target.option("lazy") is not None:
-            return None
-        if any(ref not in rules for ref in references(target.body)):
-            return None
-    graph = {n: refs for n, refs in rule_references(ast).items() if n in used}
-    enum = _Enumerator(ast, limit)
-    try:
-        for comp in strongly_connected_components(graph):
-            # Cyclic but finite components (``a ::= a | "x"``) settle after a
-            # few rounds: each round only adds strings and the total is bounded.
-            for _ in range(limit + 2):
-                before = {n: enum.langs.get(n) for n in comp}
-                for member in comp:
-                    enum.langs[member] = enum.rule_lang(rules[member])
-                if all(enum.langs[n] == before[n] for n in comp):
-                    break
-            else:
-                return None
-    except _GiveUp:
-        return None
-    return sorted(enum.langs[name])

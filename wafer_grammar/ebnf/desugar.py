@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from wafer_grammar.ebnf.diagnostics import Diagnostic
+from wafer_grammar.ebnf.analysis import strongly_connected_components
 from wafer_grammar.ebnf.regex import RegexError, regex_to_expr
 from wafer_grammar.ebnf.syntax import (
     TOKEN_LEVEL_MACROS,
+    CharClass,
     Choice,
     Expr,
     GrammarAST,
@@ -22,9 +23,11 @@ from wafer_grammar.ebnf.syntax import (
     MacroString,
     Repeat,
     Sequence,
+    rebuild,
     references,
     walk,
 )
+from wafer_grammar.ebnf.validity import compiled_rules, regex_diagnostic
 from wafer_grammar.errors import GrammarError, TextUnjudgeable
 
 
@@ -38,7 +41,10 @@ def substring_expr(chunks: list[str]) -> Expr:
     for start in range(len(chunks)):
         tail: Expr | None = None
         for chunk in reversed(chunks[start:]):
-            lit = Literal(chunk)
+            # A chunk holding a surrogate (or a code point past U+10FFFF) is never text.
+            lit: Expr = (
+                CharClass(()) if any("\ud800" <= c <= "\udfff" for c in chunk) else Literal(chunk)
+            )
             tail = lit if tail is None else Sequence((lit, Repeat(tail, 0, 1)))
         assert tail is not None
         alts.append(tail)
@@ -49,13 +55,7 @@ def _bool(value: object) -> bool:
     return isinstance(value, MacroName) and value.name == "true"
 
 
-def _desugar(expr: Expr, rule: str) -> Expr:
-    if isinstance(expr, Sequence):
-        return Sequence(tuple(_desugar(i, rule) for i in expr.items))
-    if isinstance(expr, Choice):
-        return Choice(tuple(_desugar(a, rule) for a in expr.alternatives))
-    if isinstance(expr, Repeat):
-        return Repeat(_desugar(expr.item, rule), expr.min, expr.max)
+def _desugar_macro(expr: Expr, rule: str) -> Expr:
     if isinstance(expr, MacroCall) and expr.name == "Regex":
         pattern = expr.args[0]
         flags = expr.kwarg("flags")
@@ -67,24 +67,33 @@ def _desugar(expr: Expr, rule: str) -> Expr:
                 json_string=_bool(expr.kwarg("json_string")),
             )
         except RegexError as exc:
-            diag = Diagnostic.at(
-                "E306",
-                "error",
-                f"Regex() in rule {rule!r} cannot be compiled: {exc}",
-                expr.span,
-                rule=rule,
-                hint="XGrammar's regex engine has no \\b, \\p{...}, backreferences or lookaround",
-            )
-            raise GrammarError([diag]) from exc
+            # Parsed grammars were checked already; a built AST is checked here.
+            raise GrammarError([regex_diagnostic(rule, expr, exc)]) from exc
     if isinstance(expr, MacroCall) and expr.name == "Substring":
         chunks = [a.value for a in expr.args if isinstance(a, MacroString)]
         return substring_expr(chunks)
     return expr
 
 
+def _zero(expr: Expr) -> bool:
+    return isinstance(expr, Repeat) and expr.max == 0
+
+
+def _desugar(expr: Expr, rule: str) -> Expr:
+    # What {0} repeats is dropped, not compiled, as XGrammar does.
+    return rebuild(
+        expr, lambda leaf: Literal("") if _zero(leaf) else _desugar_macro(leaf, rule), _zero
+    )
+
+
 def desugar(ast: GrammarAST) -> GrammarAST:
-    """``ast`` with ``Regex``/``Substring`` calls replaced by equivalent expressions."""
-    rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules)
+    """The rules the root reaches, ``Regex``/``Substring`` calls replaced by plain expressions.
+
+    Unreachable rules are dropped: XGrammar never compiles them, so a pattern
+    there that it cannot compile must not make the grammar unusable.
+    """
+    live = compiled_rules(ast)
+    rules = tuple(replace(r, body=_desugar(r.body, r.name)) for r in ast.rules if r.name in live)
     return GrammarAST(rules, ast.root)
 
 
@@ -92,14 +101,39 @@ def reachable(ast: GrammarAST) -> list[str]:
     """Rule names reachable from the root, in discovery order."""
     rules = ast.rule_map()
     seen: list[str] = []
+    found: set[str] = set()
     stack = [ast.root]
     while stack:
         name = stack.pop()
-        if name in seen or name not in rules:
+        if name in found or name not in rules:
             continue
+        found.add(name)
         seen.append(name)
         stack.extend(reversed(references(rules[name].body)))
     return seen
+
+
+def regular_rules(ast: GrammarAST) -> set[str]:
+    """Reachable rules whose language is one regular expression.
+
+    No recursion through them, no macro in their body, and every rule they use
+    regular too. Settled dependencies first (strongly connected components), so
+    a 50,000-rule chain costs one pass.
+    """
+    rules = ast.rule_map()
+    live = reachable(ast)
+    graph = {name: list(dict.fromkeys(references(rules[name].body))) for name in live}
+    regular: set[str] = set()
+    for component in strongly_connected_components(graph):
+        if len(component) > 1:
+            continue
+        name = component[0]
+        body = rules[name].body
+        if name in graph[name] or any(isinstance(n, MacroCall) for n in walk(body)):
+            continue
+        if all(ref in regular for ref in graph[name]):
+            regular.add(name)
+    return regular
 
 
 def check_text_judgeable(ast: GrammarAST) -> None:

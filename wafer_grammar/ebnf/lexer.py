@@ -12,6 +12,7 @@ import re
 from bisect import bisect_right
 from enum import Enum, auto
 
+from wafer_grammar.ebnf.charclass import MAX_CODE_POINT
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.syntax import OptionValue, Span
 
@@ -19,8 +20,6 @@ from wafer_grammar.ebnf.syntax import OptionValue, Span
 MAX_INTEGER = 10**15
 #: Rule options take at most this many digits (XGrammar's option scanner stops at 10).
 MAX_OPTION_DIGITS = 10
-#: A code point this large cannot occur in text; XGrammar still takes the escape.
-MAX_CODE_POINT = 0x10FFFF
 
 
 class T(Enum):
@@ -104,7 +103,7 @@ _PLAIN_RUN = {q: re.compile(rf"[^{q}\\\r\n]+") for q in ('"', "'")}
 _FAST = re.compile(
     r"(?P<punct>::=|\(=|[(){}|,*+?=])"
     r"|(?P<name>[A-Za-z_.\-][A-Za-z0-9_.\-]*)(?![\[A-Za-z0-9_.\-])"
-    r'|(?P<string>"[^"\\\r\n]*")'
+    r'|(?P<string>"[^"\\\r\n\0]*")'
 )
 _FAST_PUNCT = {"::=": T.ASSIGN, "(=": T.LOOKAHEAD, "(": T.LPAREN, **_PUNCT}
 _KNOWN_OPTIONS = ("max_chars", "max_tokens", "capture", "lazy", "temperature")
@@ -206,7 +205,24 @@ class Lexer:
                 for comment in _COMMENT.finditer(self.text, match.start(), match.end()):
                     line, _ = self.locate(comment.start())
                     self.comments.append((line, comment.group(0)))
+                    nul = comment.group(0).find("\0")
+                    if nul >= 0:
+                        self.nul_error(comment.start() + nul, "in a comment")
             self.pos = match.end()
+
+    def nul_error(self, offset: int, where: str) -> None:
+        """E108: XGrammar reads the grammar as a C string, so a raw NUL ends it."""
+        if where in ("in a string literal", "in a character class"):
+            message = (
+                f"raw NUL character (U+0000) {where}: XGrammar stops reading the grammar "
+                "there and refuses the unterminated literal"
+            )
+        else:
+            message = (
+                f"raw NUL character (U+0000) {where}: XGrammar silently ignores everything "
+                "after it, so the server would see only part of this grammar"
+            )
+        self.error("E108", message, self.span_at(offset), hint="write it as \\0 inside a string")
 
     def next_token(self, ch: str, start: tuple[int, int, int]) -> Token | None:
         if ch == "(":
@@ -241,8 +257,18 @@ class Lexer:
             return self.identifier(start)
         if "0" <= ch <= "9":  # not str.isdigit(): that admits non-ASCII digits
             return self.integer(start)
-        hint = "strings use double quotes" if ch == "'" else None
-        self.error("E101", f"unexpected character {ch!r}", self.point(), hint)
+        if ch == "\0":
+            self.nul_error(self.pos, "in the grammar text")
+        elif ch == "\ufeff":
+            self.error(
+                "E101",
+                "unexpected byte-order mark (U+FEFF): XGrammar refuses it anywhere in the "
+                "grammar text",
+                self.point(),
+                hint="save the file as UTF-8 without a BOM (Grammar.from_file drops a leading one)",
+            )
+        else:
+            self.error("E101", f"unexpected character {ch!r}", self.point())
         self.advance()
         return None
 
@@ -288,6 +314,9 @@ class Lexer:
             else:
                 run = _PLAIN_RUN[quote].match(self.text, self.pos)
                 assert run is not None
+                nul = run.group(0).find("\0")
+                if nul >= 0:
+                    self.nul_error(self.pos + nul, "in a string literal")
                 code_points.extend(map(ord, run.group(0)))
                 self.pos = run.end()
         if self.peek() != quote:
@@ -349,6 +378,8 @@ class Lexer:
                     continue
                 items.append((cp, False, at))
             else:
+                if ch == "\0":
+                    self.nul_error(at, "in a character class")
                 items.append((ord(ch), False, at))
                 self.advance()
         if not self.peek():

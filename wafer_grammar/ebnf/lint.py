@@ -14,6 +14,7 @@ W202  empty-language         the root matches no string: nothing is accepted
 W203  nullable-root          the root matches ``""``: an empty answer is accepted
 W204  empty-class            a character class that matches no character (``[]``)
 W205  nullable-repetition    ``*``/``+``/``{n,}`` over an item that matches ``""``
+W206  dead-end-alternative   an alternative a model can start but never complete
 W301  whitespace-run         unbounded repetition of whitespace: the model may never stop
 W302  prefix-alternative     one literal alternative is a prefix of another
 W303  duplicate-alternative  the same alternative twice in one choice
@@ -33,13 +34,16 @@ from dataclasses import dataclass
 
 from wafer_grammar.ebnf.analysis import (
     is_nullable,
+    least_rules,
     min_lengths,
     nullable_rules,
     reachable_rules,
     recursive_rules,
     rule_references,
+    strongly_connected_components,
 )
 from wafer_grammar.ebnf.charclass import class_size, is_whitespace_class
+from wafer_grammar.ebnf.dead_ends import dead_ends
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.render import render_expr, render_string
 from wafer_grammar.ebnf.syntax import (
@@ -54,6 +58,7 @@ from wafer_grammar.ebnf.syntax import (
     RuleRef,
     Span,
     children,
+    fold,
     references,
     walk,
 )
@@ -67,6 +72,7 @@ CODES: dict[str, str] = {
     "W203": "nullable-root",
     "W204": "empty-class",
     "W205": "nullable-repetition",
+    "W206": "dead-end-alternative",
     "W301": "whitespace-run",
     "W302": "prefix-alternative",
     "W303": "duplicate-alternative",
@@ -116,6 +122,7 @@ def lint(ast: GrammarAST, *, profile: str | None = None) -> list[Diagnostic]:
     found = [
         *_rule_usage(ctx),
         *_productivity(ctx),
+        *(dead_ends(ctx.ast, ctx.mins) if ctx.complete else ()),
         *_expressions(ctx),
     ]
     if profile is not None:
@@ -130,6 +137,8 @@ class _Context:
     nullable: set[str]
     mins: dict[str, int | None]
     complete: bool  # every reference resolves
+    whitespace: set[str]  # rules that match only whitespace
+    texts: set[str]  # rules that can match a non-empty string
 
     @classmethod
     def of(cls, ast: GrammarAST) -> _Context:
@@ -141,6 +150,8 @@ class _Context:
             nullable_rules(ast),
             min_lengths(ast),
             all(name in rules for name in refs) and ast.root in rules,
+            _whitespace_rules(ast),
+            least_rules(ast, lambda rule, found: _has_text(rule.body, found)),
         )
 
     def exprs(self) -> Iterator[tuple[Rule, Expr]]:
@@ -260,7 +271,7 @@ def _productivity(ctx: _Context) -> Iterator[Diagnostic]:
 
 def _expressions(ctx: _Context) -> Iterator[Diagnostic]:
     for rule, top in ctx.exprs():
-        yield from _huge_repetitions(rule, top, 1)
+        yield from _huge_repetitions(rule, top)
         for node in walk(top):
             if isinstance(node, CharClass) and class_size(node) == 0:
                 yield Diagnostic.at(
@@ -289,7 +300,7 @@ def _repetition(ctx: _Context, rule: Rule, node: Repeat) -> Iterator[Diagnostic]
             rule=rule.name,
             hint='make the repeated item non-empty, e.g. ("a")* rather than ("a"?)*',
         )
-    if _whitespace_only(ctx, node.item, set()) and _has_text(ctx, node.item, set()):
+    if _whitespace_only(node.item, ctx.whitespace) and _has_text(node.item, ctx.texts):
         bounded = render_expr(Repeat(node.item, node.min, max(node.min, 4)))
         yield Diagnostic.at(
             "W301",
@@ -301,44 +312,71 @@ def _repetition(ctx: _Context, rule: Rule, node: Repeat) -> Iterator[Diagnostic]
         )
 
 
-def _whitespace_only(ctx: _Context, expr: Expr, seen: set[str]) -> bool:
-    """Whether every string ``expr`` matches is whitespace (or empty)."""
-    if isinstance(expr, Literal):
-        return all(ch.isspace() for ch in expr.value)
-    if isinstance(expr, CharClass):
-        return is_whitespace_class(expr)
-    if isinstance(expr, RuleRef):
-        if expr.name in seen:
-            return True  # a cycle adds nothing the other alternatives do not
-        target = ctx.rules.get(expr.name)
-        return target is not None and _whitespace_only(ctx, target.body, seen | {expr.name})
-    if isinstance(expr, MacroCall):
-        return False
-    return all(_whitespace_only(ctx, child, seen) for child in children(expr))
+def _whitespace_only(expr: Expr, rules: set[str]) -> bool:
+    """Whether every string ``expr`` matches is whitespace (or empty); ``rules`` are such."""
 
-
-def _has_text(ctx: _Context, expr: Expr, seen: set[str]) -> bool:
-    """Whether ``expr`` can match some non-empty string (productivity aside)."""
-    if isinstance(expr, Literal):
-        return expr.value != ""
-    if isinstance(expr, CharClass):
-        return class_size(expr) > 0
-    if isinstance(expr, RuleRef):
-        target = ctx.rules.get(expr.name)
-        if target is None or expr.name in seen:
+    def combine(node: Expr, kids: list[bool]) -> bool:
+        if isinstance(node, Literal):
+            return all(ch.isspace() for ch in node.value)
+        if isinstance(node, CharClass):
+            return is_whitespace_class(node)
+        if isinstance(node, RuleRef):
+            return node.name in rules
+        if isinstance(node, MacroCall):
             return False
-        return _has_text(ctx, target.body, seen | {expr.name})
-    if isinstance(expr, Repeat) and expr.max == 0:
-        return False
-    if isinstance(expr, MacroCall):
-        return True
-    return any(_has_text(ctx, child, seen) for child in children(expr))
+        return all(kids)
+
+    return fold(expr, combine)
+
+
+def _has_text(expr: Expr, rules: set[str]) -> bool:
+    """Whether ``expr`` can match some non-empty string (productivity aside)."""
+
+    def combine(node: Expr, kids: list[bool]) -> bool:
+        if isinstance(node, Literal):
+            return node.value != ""
+        if isinstance(node, CharClass):
+            return class_size(node) > 0
+        if isinstance(node, RuleRef):
+            return node.name in rules
+        if isinstance(node, Repeat) and node.max == 0:
+            return False
+        if isinstance(node, MacroCall):
+            return True
+        return any(kids)
+
+    return fold(expr, combine)
+
+
+def _whitespace_rules(ast: GrammarAST) -> set[str]:
+    """Rules that match only whitespace; a cycle adds nothing its other alternatives do not."""
+    rules = ast.rule_map()
+    found: set[str] = set()
+    for component in strongly_connected_components(rule_references(ast)):
+        candidates = {name for name in component if name in rules}
+        while candidates:  # the greatest set consistent with itself
+            assumed = found | candidates
+            bad = {n for n in candidates if not _whitespace_only(rules[n].body, assumed)}
+            if not bad:
+                break
+            candidates -= bad
+        found |= candidates
+    return found
 
 
 def _alternatives(rule: Rule, node: Choice) -> Iterator[Diagnostic]:
-    seen: set[Expr] = set()
-    for alt in node.alternatives:
-        if alt in seen:
+    # Rendered text is the structural key (hashing a deep node would recurse), and
+    # only alternatives that already share a cheap key are rendered.
+    shallow = [(type(a), getattr(a, "value", getattr(a, "name", None))) for a in node.alternatives]
+    clash = (
+        {k for k in shallow if shallow.count(k) > 1} if len(set(shallow)) < len(shallow) else set()
+    )
+    seen: set[str] = set()
+    for alt, cheap in zip(node.alternatives, shallow, strict=True):
+        if cheap not in clash:
+            continue
+        key = render_expr(alt)
+        if key in seen:
             yield Diagnostic.at(
                 "W303",
                 "warning",
@@ -347,7 +385,7 @@ def _alternatives(rule: Rule, node: Choice) -> Iterator[Diagnostic]:
                 rule=rule.name,
                 hint="remove the repeated alternative",
             )
-        seen.add(alt)
+        seen.add(key)
     literals = [alt for alt in node.alternatives if isinstance(alt, Literal) and alt.value]
     for short in literals:
         for long in literals:
@@ -365,9 +403,14 @@ def _alternatives(rule: Rule, node: Choice) -> Iterator[Diagnostic]:
                 )
 
 
-def _huge_repetitions(rule: Rule, expr: Expr, outer: int) -> Iterator[Diagnostic]:
+def _huge_repetitions(rule: Rule, top: Expr) -> Iterator[Diagnostic]:
     """W401 for one rule: XGrammar expands bounded repetitions into copies, per rule."""
-    if isinstance(expr, Repeat):
+    stack: list[tuple[Expr, int]] = [(top, 1)]
+    while stack:
+        expr, outer = stack.pop()
+        if not isinstance(expr, Repeat):
+            stack.extend((child, outer) for child in reversed(children(expr)))
+            continue
         bound = expr.min if expr.max is None else expr.max
         copies = outer * max(bound, 1)
         if bound > MAX_BOUND:
@@ -390,10 +433,7 @@ def _huge_repetitions(rule: Rule, expr: Expr, outer: int) -> Iterator[Diagnostic
                 rule=rule.name,
                 hint="use smaller bounds, or move the inner part into its own rule",
             )
-        yield from _huge_repetitions(rule, expr.item, copies)
-        return
-    for child in children(expr):
-        yield from _huge_repetitions(rule, child, outer)
+        stack.append((expr.item, copies))
 
 
 # --------------------------------------------------------------------------- W5xx

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from wafer_grammar.ebnf.regex import complement, positive_ranges
+from wafer_grammar.ebnf.charclass import MAX_CODE_POINT, Ranges, positive_ranges
 from wafer_grammar.ebnf.syntax import (
     CharClass,
     Choice,
@@ -45,13 +45,26 @@ def escape_char(ch: str) -> str:
     return f"\\U{cp:08x}"
 
 
-def class_pattern(ranges: tuple[tuple[int, int], ...]) -> str:
+def _every_other(ranges: Ranges) -> Ranges:
+    """The code points not in ``ranges``, surrogates included: what ``[^...]`` means to ``re``."""
+    out: list[tuple[int, int]] = []
+    nxt = 0
+    for lo, hi in ranges:
+        if lo > nxt:
+            out.append((nxt, lo - 1))
+        nxt = hi + 1
+    if nxt <= MAX_CODE_POINT:
+        out.append((nxt, MAX_CODE_POINT))
+    return tuple(out)
+
+
+def class_pattern(ranges: Ranges) -> str:
     """A one-character pattern for normalized ``ranges`` (negated when that is shorter)."""
     if not ranges:
         return NOTHING
-    if ranges == ((0, 0x10FFFF),):
+    if ranges == ((0, MAX_CODE_POINT),):
         return _ALL
-    comp = complement(ranges)
+    comp = _every_other(ranges)
     negate = len(comp) < len(ranges)
     body = "".join(
         escape_char(chr(lo)) if lo == hi else f"{escape_char(chr(lo))}-{escape_char(chr(hi))}"

@@ -9,6 +9,7 @@ raw, the rest escaped).
 
 from __future__ import annotations
 
+from wafer_grammar.ebnf.charclass import MAX_CODE_POINT
 from wafer_grammar.ebnf.syntax import (
     CharClass,
     Choice,
@@ -25,6 +26,7 @@ from wafer_grammar.ebnf.syntax import (
     RuleOption,
     RuleRef,
     Sequence,
+    fold,
 )
 
 _STRING_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
@@ -55,8 +57,14 @@ def render_string(value: str) -> str:
 
 
 def render_class(node: CharClass) -> str:
+    if node.ranges and not node.negated and all(lo > MAX_CODE_POINT for lo, _ in node.ranges):
+        # Only a string escape makes these ("\x110000"): render it back as one.
+        return '"' + "".join(f"\\U{lo:08X}" for lo, _ in node.ranges[:1]) + '"'
     parts = []
     for low, high in node.ranges:
+        if low > MAX_CODE_POINT:
+            continue  # nothing above U+10FFFF is text (the parser clamps these too)
+        high = min(high, MAX_CODE_POINT)
         first = _char(chr(low), _CLASS_ESCAPES)
         parts.append(first if low == high else f"{first}-{_char(chr(high), _CLASS_ESCAPES)}")
     return "[" + ("^" if node.negated else "") + "".join(parts) + "]"
@@ -89,28 +97,32 @@ def render_macro_value(value: MacroValue) -> str:
 
 
 def render_expr(node: Expr) -> str:
-    """One expression, parenthesised only where precedence requires it."""
-    if isinstance(node, Literal):
-        return render_string(node.value)
-    if isinstance(node, CharClass):
-        return render_class(node)
-    if isinstance(node, RuleRef):
-        return node.name
-    if isinstance(node, Choice):
-        return " | ".join(render_expr(alt) for alt in node.alternatives)
-    if isinstance(node, Sequence):
-        return " ".join(
-            f"({render_expr(item)})" if isinstance(item, (Choice, Sequence)) else render_expr(item)
-            for item in node.items
-        )
-    if isinstance(node, Repeat):
-        inner = render_expr(node.item)
-        if isinstance(node.item, (Choice, Sequence, Repeat)):
-            inner = f"({inner})"
-        return inner + _suffix(node)
-    args = [render_macro_value(arg) for arg in node.args]
-    args += [f"{key}={render_macro_value(value)}" for key, value in node.kwargs]
-    return f"{node.name}({', '.join(args)})"
+    """One expression, parenthesised only where precedence requires it (no recursion)."""
+
+    def combine(expr: Expr, kids: list[str]) -> str:
+        if isinstance(expr, Literal):
+            return render_string(expr.value)
+        if isinstance(expr, CharClass):
+            return render_class(expr)
+        if isinstance(expr, RuleRef):
+            return expr.name
+        if isinstance(expr, Choice):
+            return " | ".join(kids)
+        if isinstance(expr, Sequence):
+            return " ".join(
+                f"({text})" if isinstance(item, (Choice, Sequence)) else text
+                for item, text in zip(expr.items, kids, strict=True)
+            )
+        if isinstance(expr, Repeat):
+            inner = kids[0]
+            if isinstance(expr.item, (Choice, Sequence, Repeat)):
+                inner = f"({inner})"
+            return inner + _suffix(expr)
+        args = [render_macro_value(arg) for arg in expr.args]
+        args += [f"{key}={render_macro_value(value)}" for key, value in expr.kwargs]
+        return f"{expr.name}({', '.join(args)})"
+
+    return fold(node, combine)
 
 
 def _option_value(value: OptionValue) -> str:

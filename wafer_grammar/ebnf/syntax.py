@@ -7,8 +7,9 @@ parsed from its canonical rendering equals the original.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import NamedTuple, TypeVar, Union
 
 
 class Span(NamedTuple):
@@ -178,6 +179,8 @@ class GrammarAST:
         return {rule.name: rule for rule in self.rules}
 
 
+R = TypeVar("R")
+
 TOKEN_LEVEL_MACROS = frozenset({"Token", "ExcludeToken", "TokenTagDispatch"})
 TEXT_MACROS = frozenset({"Regex", "Substring", "TagDispatch"})
 KNOWN_MACROS = TOKEN_LEVEL_MACROS | TEXT_MACROS
@@ -213,19 +216,72 @@ def walk(expr: Expr) -> list[Expr]:
     return out
 
 
+def fold(
+    expr: Expr,
+    combine: Callable[[Expr, list[R]], R],
+    leaf: Callable[[Expr], bool] | None = None,
+) -> R:
+    """``combine(node, results of its children)`` bottom-up over ``expr``, without recursion.
+
+    Group nesting (1000 deep in XGrammar) and desugared regexes (any depth) make
+    trees deeper than Python's stack; every whole-tree computation goes through here.
+    A node for which ``leaf(node)`` holds is combined without visiting its children.
+    """
+    results: list[R] = []
+    stack: list[tuple[Expr, bool]] = [(expr, False)]
+    while stack:
+        node, ready = stack.pop()
+        kids = () if leaf is not None and leaf(node) else children(node)
+        if kids and not ready:
+            stack.append((node, True))
+            stack.extend((kid, False) for kid in reversed(kids))
+            continue
+        if kids:
+            args = results[len(results) - len(kids) :]
+            del results[len(results) - len(kids) :]
+        else:
+            args = []
+        results.append(combine(node, args))
+    return results[0]
+
+
+def rebuild(
+    expr: Expr, leaf: Callable[[Expr], Expr], stop: Callable[[Expr], bool] | None = None
+) -> Expr:
+    """``expr`` with each leaf replaced by ``leaf(it)`` (spans kept), without recursion.
+
+    A node for which ``stop(node)`` holds counts as a leaf: its children are not visited.
+    """
+
+    def combine(node: Expr, kids: list[Expr]) -> Expr:
+        if stop is not None and stop(node):
+            return leaf(node)
+        if isinstance(node, Sequence):
+            return Sequence(tuple(kids), node.span)
+        if isinstance(node, Choice):
+            return Choice(tuple(kids), node.span)
+        if isinstance(node, Repeat):
+            return Repeat(kids[0], node.min, node.max, node.span)
+        return leaf(node)
+
+    return fold(expr, combine, stop)
+
+
+def depth(expr: Expr) -> int:
+    """How deeply ``expr`` nests (a leaf is 1)."""
+    return fold(expr, lambda _node, kids: 1 + max(kids, default=0))
+
+
 def macro_rule_refs(call: MacroCall) -> list[MacroName]:
     """Names inside a macro call that refer to rules (TagDispatch targets)."""
     found: list[MacroName] = []
-
-    def visit(value: MacroValue) -> None:
+    stack: list[MacroValue] = list(reversed(call.args))
+    while stack:
+        value = stack.pop()
         if isinstance(value, MacroName) and value.name not in ("true", "false"):
             found.append(value)
         elif isinstance(value, MacroTuple):
-            for item in value.items:
-                visit(item)
-
-    for arg in call.args:
-        visit(arg)
+            stack.extend(reversed(value.items))
     return found
 
 

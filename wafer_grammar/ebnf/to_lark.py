@@ -20,8 +20,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wafer_grammar.ebnf.analysis import is_nullable, nullable_rules
-from wafer_grammar.ebnf.desugar import reachable
+from wafer_grammar.ebnf.analysis import (
+    is_nullable,
+    nullable_rules,
+    strongly_connected_components,
+)
+from wafer_grammar.ebnf.desugar import reachable, regular_rules
 from wafer_grammar.ebnf.pyregex import NOTHING, escape_char, expr_pattern
 from wafer_grammar.ebnf.syntax import (
     CharClass,
@@ -55,6 +59,9 @@ class LarkGrammar:
     root_pattern: str | None  # the whole language as one regex, when root is regular
     exact: bool  # False: lazy / max_chars / TagDispatch are reachable
     inexact_reasons: tuple[str, ...] = field(default=())
+    #: What each terminal matches (regular rules referenced by name): the acceptor
+    #: trusts lark's backtracking ``re`` only when all of them are linear-time.
+    terminal_exprs: tuple[Expr, ...] = field(default=())
 
 
 def _lark_name(name: str, taken: set[str], upper: bool) -> str:
@@ -133,7 +140,17 @@ class _Builder:
                 if isinstance(node, MacroCall):
                     self.reasons.append(f"rule {name!r} uses {node.name}()")
         self.null = nullable_rules(ast)
-        self.regular = self._regular_rules()
+        self.regular = regular_rules(ast)
+        # Patterns of regular rules, dependencies first: each one then finds the
+        # patterns it refers to ready, and a long chain of rules is a loop.
+        self.patterns: dict[str, str] = {}
+        graph = {
+            n: [r for r in references(self.rules[n].body) if r in self.regular]
+            for n in self.regular
+        }
+        for component in strongly_connected_components(graph):
+            for name in component:
+                self.pattern(name)
         self.taken: set[str] = set()
         self.rule_lark = {
             n: _lark_name(n, self.taken, False) for n in self.live if n not in self.regular
@@ -141,30 +158,8 @@ class _Builder:
         self.term_lark: dict[str, str] = {}
         self.terminal_names: dict[str, str] = {}
         self.anon_terms: dict[str, str] = {}  # pattern -> terminal name
-        self.patterns: dict[str, str] = {}
         self.term_lines: list[str] = []
-
-    def _regular_rules(self) -> set[str]:
-        state: dict[str, bool] = {}
-
-        def visit(name: str, stack: list[str]) -> bool:
-            if name in state:
-                return state[name]
-            if name in stack:
-                for s in stack[stack.index(name) :]:
-                    state[s] = False
-                return False
-            stack.append(name)
-            body = self.rules[name].body
-            ok = not any(isinstance(n, MacroCall) for n in walk(body))
-            for ref in references(body):
-                ok = visit(ref, stack) and ok
-            stack.pop()
-            return state.setdefault(name, ok)
-
-        for name in self.live:
-            visit(name, [])
-        return {n for n, ok in state.items() if ok}
+        self.term_exprs: list[Expr] = []
 
     def pattern(self, name: str) -> str:
         if name not in self.patterns:
@@ -180,6 +175,7 @@ class _Builder:
                 self.rules[name].body, self.null, {n: self.rules[n].body for n in self.regular}
             )
             pat = NOTHING if ne is None else expr_pattern(ne, self.pattern)
+            self.term_exprs.append(ne if ne is not None else CharClass(()))
             self.term_lines.append(f"{term}: /{pat}/")
         return self.term_lark[name]
 
@@ -242,6 +238,7 @@ class _Builder:
         if ne is None:
             return ""
         pat = expr_pattern(ne, self.pattern)
+        self.term_exprs.append(ne)
         if pat not in self.anon_terms:
             term = _lark_name(f"t{len(self.anon_terms)}", self.taken, True)
             self.anon_terms[pat] = term
@@ -305,6 +302,7 @@ class _Builder:
             root_pattern=self.pattern(root) if root in self.regular else None,
             exact=not self.reasons,
             inexact_reasons=tuple(self.reasons),
+            terminal_exprs=tuple(self.term_exprs),
         )
 
 

@@ -53,6 +53,25 @@ def xgrammar_error(ebnf: str, *, root: str = "root") -> str | None:
     return None
 
 
+def xgrammar_compile_error(ebnf: str, *, root: str = "root") -> str | None:
+    """XGrammar's message when its parser *or its compiler* refuses ``ebnf``; None when usable.
+
+    Token IDs are judged against a real vocabulary on the server; with the empty
+    one used here every ID is out of range, so that one compiler error is ignored.
+    """
+    import xgrammar as xgr
+
+    error = xgrammar_error(ebnf, root=root)
+    if error is not None:
+        return error
+    try:
+        _compiler().compile_grammar(xgr.Grammar.from_ebnf(ebnf, root_rule_name=root))
+    except (RuntimeError, ValueError) as exc:
+        message = _LOG_PREFIX.sub("", str(exc).strip().splitlines()[0])
+        return None if "out of the vocabulary range" in message else message
+    return None
+
+
 class XGrammarMatcher:
     """A compiled grammar that answers ``accepts(text)`` the way the server would."""
 

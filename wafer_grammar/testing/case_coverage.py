@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from wafer_grammar.ebnf.compiler import _Compiler, _finish
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
 from wafer_grammar.ebnf.recognizer import (
     Chart,
@@ -27,8 +28,6 @@ from wafer_grammar.ebnf.recognizer import (
     LitTerm,
     Recognizer,
     Symbol,
-    _Compiler,
-    _finish,
 )
 from wafer_grammar.ebnf.render import render_expr
 from wafer_grammar.ebnf.syntax import Choice, Expr, GrammarAST, MacroCall, Rule
@@ -78,33 +77,29 @@ class _TracingCompiler(_Compiler):
                 self.rule_name, i, len(alternatives), alternatives[i], top_level
             )
 
-    def rule_nt(self, name: str) -> int:
-        if name in self.ids:
-            return self.ids[name]
+    fold_regular = False  # every alternative stays a production, to be covered
+
+    def compile_rule(self, name: str, nt: int) -> None:
         outer, self.rule_name = self.rule_name, name
         try:
-            nt = super().rule_nt(name)
+            super().compile_rule(name, nt)
             body = self.rules[name].body
             self.label(nt, body.alternatives if isinstance(body, Choice) else (body,), True)
         finally:
             self.rule_name = outer
-        return nt
 
-    def seq(self, expr: Expr) -> list[Symbol]:
-        if isinstance(expr, MacroCall) and expr.name in ("Regex", "Substring"):
-            # Desugar here, node by node, so the user's own Choice nodes keep their
-            # identity (a whole-grammar desugar would rebuild them all).
-            one = desugar(GrammarAST((Rule(self.rule_name, expr),), self.rule_name))
-            self.untracked += 1
-            try:
-                return super().seq(one.rules[0].body)
-            finally:
-                self.untracked -= 1
-        out = super().seq(expr)
-        if isinstance(expr, Choice):
-            assert len(out) == 1 and isinstance(out[0], int)
-            self.label(out[0], expr.alternatives, False)
-        return out
+    def macro_symbols(self, expr: MacroCall) -> list[Symbol]:
+        # Desugar here, node by node, so the user's own Choice nodes keep their
+        # identity (a whole-grammar desugar would rebuild them all).
+        one = desugar(GrammarAST((Rule(self.rule_name, expr),), self.rule_name))
+        self.untracked += 1
+        try:
+            return super().seq(one.rules[0].body)
+        finally:
+            self.untracked -= 1
+
+    def on_choice(self, nt: int, expr: Choice) -> None:
+        self.label(nt, expr.alternatives, False)
 
 
 class _Deriver:
@@ -209,7 +204,7 @@ class Trace:
         chart = self.recognizer.run(text)
         prods = self.g.prods
         open_items = [it for it in chart.sets[chart.furthest] if it[1] < len(prods[it[0]][1])]
-        best: tuple[tuple[bool, bool, int, int], list[str]] | None = None
+        best: tuple[tuple[bool, bool, int, int, int], list[str]] | None = None
         for item in sorted(open_items):
             names = self._path(chart, item)
             owner = self.rule_ids.get(names[-1]) if names else None
@@ -217,7 +212,9 @@ class Trace:
             # Nothing consumed yet (all items are predictions): the shortest path,
             # rather than one guess among everything that could start here.
             started = item[2] < chart.furthest
-            key = (started, started and solid, item[2] if started else -len(names), -item[0])
+            # Ties go to the innermost path (production numbers follow compile order).
+            depth = len(names) if started else -len(names)
+            key = (started, started and solid, item[2] if started else depth, depth, -item[0])
             if best is None or key > best[0]:
                 best = (key, names)
         return best[1] if best is not None else [self.g.nts[0].name or "root"]
