@@ -231,14 +231,7 @@ PROFILE_CASES: list[tuple[str, str, list[Row]]] = [
         'root ::= "a"{2,3} (= "b")\n',
         "gbnf",
         [
-            (
-                "W501",
-                1,
-                10,
-                'repetition range {2,3} is not in profile "gbnf"',
-                'write the copies out, e.g. x x x? for x{2,3}, or target profile "xgrammar-0.1" '
-                "if the server has it",
-            ),
+            # {m,n} is GBNF since 2024 (llama.cpp): only the lookahead is flagged
             (
                 "W501",
                 1,
@@ -273,6 +266,22 @@ PROFILE_CASES: list[tuple[str, str, list[Row]]] = [
     ('root[max_chars=5] ::= Regex("[a-z]+") "a"{3,}\n', "xgrammar-0.2", []),
     # ?, * and + are in every dialect.
     ('root ::= "a"? "b"* "c"+\n', "gbnf", []),
+    # in step with to_gbnf(): Regex and Substring are expanded, other macros refused
+    ('root ::= Regex("[a-z]+") Substring("ab")\n', "gbnf", []),
+    (
+        'root ::= "a" TagDispatch(("<", b))\nb ::= "x"\n',
+        "gbnf",
+        [
+            (
+                "W501",
+                1,
+                14,
+                'macro TagDispatch(...) is not in profile "gbnf"',
+                'write the language out as EBNF rules, or target profile "xgrammar-0.2" '
+                "if the server has it",
+            )
+        ],
+    ),
 ]
 
 

@@ -102,3 +102,24 @@ def test_llama_cpp_parses_every_shipped_grammar_and_refuses_what_we_refuse() -> 
     # the referee refuses what to_gbnf() never writes: underscores in names, lookahead
     controls = ['root ::= a_b\na_b ::= "x"', 'root ::= "x" (= "y")']
     assert _llama_cpp_parses(ours + controls) == [True] * len(ours) + [False, False]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'root ::= "a"{2,3} [b-d]*\n',
+        'root ::= Regex("[0-9]+") Substring("xy")\n',
+        'root ::= "a" (= "b")\n',
+        'root[max_chars=3] ::= "abc"\n',
+        'root ::= "a" TagDispatch(("<", b))\nb ::= "x"\n',
+    ],
+)
+def test_the_gbnf_lint_profile_is_in_step_with_to_gbnf(source: str) -> None:
+    grammar = Grammar.from_ebnf(source)
+    flagged = any(d.code == "W501" for d in grammar.check(profile="gbnf"))
+    try:
+        grammar.to_gbnf()
+        refused = False
+    except GBNFUnsupported:
+        refused = True
+    assert flagged == refused

@@ -23,8 +23,10 @@ W501  profile-feature        a feature the chosen profile's server does not have
 ====  =====================  =========================================================
 
 Profiles (XGrammar's dialect grew; Wafer does not publish its version):
-``gbnf`` (llama.cpp's common subset), ``xgrammar-0.1`` (adds lookahead and
-``{m,n}``), ``xgrammar-0.2`` (adds rule options and macros: everything).
+``gbnf`` (llama.cpp's GBNF as :meth:`Grammar.to_gbnf` writes it: ``{m,n}`` since
+2024, ``Regex`` and ``Substring`` expanded into rules; no lookahead, options or other
+macros, exactly what ``to_gbnf`` refuses), ``xgrammar-0.1`` (lookahead and
+``{m,n}``, no macros), ``xgrammar-0.2`` (adds rule options and macros: everything).
 """
 
 from __future__ import annotations
@@ -81,11 +83,13 @@ CODES: dict[str, str] = {
 }
 
 #: Features beyond GBNF, keyed as :data:`PROFILES` names them.
-FEATURES = ("lookahead", "repetition-range", "rule-options", "macros")
+FEATURES = ("lookahead", "repetition-range", "rule-options", "text-macros", "macros")
+#: Macros that are plain languages: ``to_gbnf`` expands them into ordinary rules.
+TEXT_MACROS = frozenset({"Regex", "Substring"})
 
 #: The features each profile's server understands.
 PROFILES: dict[str, frozenset[str]] = {
-    "gbnf": frozenset(),
+    "gbnf": frozenset({"repetition-range", "text-macros"}),
     "xgrammar-0.1": frozenset({"lookahead", "repetition-range"}),
     "xgrammar-0.2": frozenset(FEATURES),
 }
@@ -99,6 +103,7 @@ _FEATURE_HINTS = {
     "lookahead": "drop the (= ...) assertion",
     "repetition-range": "write the copies out, e.g. x x x? for x{2,3}",
     "rule-options": "drop the [...] options",
+    "text-macros": "write the language out as EBNF rules",
     "macros": "write the language out as EBNF rules",
 }
 
@@ -446,7 +451,12 @@ def _profile(ctx: _Context, profile: str) -> list[Diagnostic]:
     def warn(feature: str, what: str, span: Span | None, rule: Rule) -> None:
         if feature in allowed:
             return
-        newer = next(name for name, features in PROFILES.items() if feature in features)
+        # the first XGrammar profile that has it (gbnf's text macros are only expansions)
+        newer = next(
+            name
+            for name, features in PROFILES.items()
+            if feature in features and name.startswith("xgrammar")
+        )
         found.append(
             Diagnostic.at(
                 "W501",
@@ -468,7 +478,8 @@ def _profile(ctx: _Context, profile: str) -> list[Diagnostic]:
             if isinstance(node, Repeat) and (node.min, node.max) not in _OPERATORS:
                 warn("repetition-range", f"repetition range {_range(node)}", node.span, rule)
             elif isinstance(node, MacroCall):
-                warn("macros", f"macro {node.name}(...)", node.span, rule)
+                kind = "text-macros" if node.name in TEXT_MACROS else "macros"
+                warn(kind, f"macro {node.name}(...)", node.span, rule)
     return found
 
 
