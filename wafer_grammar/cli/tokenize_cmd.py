@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.cli.exits import CommandError
 from wafer_grammar.errors import WaferGrammarError
+
+if TYPE_CHECKING:
+    from wafer_grammar.client.types import Pricing
 
 
 def register(subparsers: argparse._SubParsersAction[Any]) -> None:
@@ -54,11 +57,13 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
     models = subparsers.add_parser(
         "models",
         help="list models",
-        description="List models. --local lists the built-in registry (plus overrides).",
+        description="List the API's models (its /v1/models cards: $WAFER_BASE_URL and "
+        "$WAFER_API_KEY, or --base-url). --local lists the built-in registry instead.",
     )
     models.add_argument(
         "--local", action="store_true", help="list the local registry instead of asking the API"
     )
+    models.add_argument("--base-url", help="a compatible server, e.g. http://127.0.0.1:8000/v1")
     models.add_argument("--json", action="store_true", help="print the registry as JSON")
     models.set_defaults(func=models_command)
 
@@ -122,10 +127,7 @@ def models_command(args: argparse.Namespace) -> int:
     from wafer_grammar.tokenize.registry import default_registry
 
     if not args.local:
-        raise CommandError(
-            "listing the API's models is not available here; "
-            "pass --local to list the local registry"
-        )
+        return _api_models(args)
     try:
         registry = default_registry()
     except WaferGrammarError as exc:
@@ -148,3 +150,43 @@ def models_command(args: argparse.Namespace) -> int:
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
+
+
+def _api_models(args: argparse.Namespace) -> int:
+    """The cards of ``/v1/models``: a table, or ``--json`` (the cards as the server sent them)."""
+    from wafer_grammar.client.sync import WaferClient
+
+    try:
+        with WaferClient(base_url=args.base_url) as client:
+            cards = client.models()
+    except ValueError as exc:  # a base URL that is no URL
+        raise CommandError(str(exc)) from exc
+    if args.json:
+        print(json.dumps([card.raw or {"id": card.id} for card in cards], indent=2))
+        return 0
+    header = ("MODEL", "CONTEXT", "ZDR", "CAPABILITIES", "PRICE IN/OUT/CACHE (cents/M)")
+    rows = [header]
+    for card in cards:
+        caps = [n for n in ("tools", "reasoning", "vision") if getattr(card.capabilities, n)]
+        rows.append(
+            (
+                card.id,
+                str(card.max_model_len or card.context_length or "?"),
+                "yes" if card.zdr_supported else "no",
+                ",".join(caps) or "-",
+                _price(card.pricing),
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _price(price: Pricing | None) -> str:
+    if price is None:
+        return "-"
+    cache = price.cache_read_cents_per_million
+    return f"{price.input_cents_per_million:g}/{price.output_cents_per_million:g}/" + (
+        "-" if cache is None else f"{cache:g}"
+    )
