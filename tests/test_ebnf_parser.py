@@ -246,3 +246,15 @@ def test_parser_never_raises_anything_else(text: str) -> None:
         for diag in exc.diagnostics:
             assert diag.line >= 1 and diag.column >= 1
             diag.render(text)
+
+
+def test_an_undefined_rule_close_to_a_defined_one_suggests_it() -> None:
+    from wafer_grammar.errors import GrammarError
+
+    with pytest.raises(GrammarError) as info:
+        parse_ebnf('root ::= greting\ngreeting ::= "hi"\n')
+    (d,) = info.value.diagnostics
+    assert (d.code, d.hint) == (
+        "E303",
+        'did you mean "greeting"? (or define it: "greting ::= ...")',
+    )

@@ -29,6 +29,7 @@ from typing import TypeAlias, Union
 
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.ebnf.lexer import MAX_INTEGER, is_name_char
+from wafer_grammar.ebnf.parser import undefined_rule_hint
 from wafer_grammar.ebnf.render import render_expr
 from wafer_grammar.ebnf.syntax import (
     KNOWN_MACROS,
@@ -411,7 +412,7 @@ class GrammarBuilder:
                             f'rule "{name}" is not defined',
                             None,
                             rule=rule.name,
-                            hint=f'define it ("{name} ::= ...") or fix the spelling',
+                            hint=undefined_rule_hint(name, defined),
                         )
                     )
         if diagnostics:

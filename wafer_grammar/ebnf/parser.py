@@ -39,6 +39,8 @@ E308  repetition bound above 2**31 - 1 (XGrammar's compiler keeps 32 bits)
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -409,7 +411,7 @@ class Parser(MacroParser):
                         f'rule "{name}" is not defined',
                         span,
                         rule=rule or None,
-                        hint=f'define it ("{name} ::= ...") or fix the spelling',
+                        hint=undefined_rule_hint(name, self.defined),
                     )
                 )
 
@@ -458,3 +460,11 @@ def parse_ebnf(text: str, *, root: str = "root") -> GrammarAST:
         syntax = any(d.code[:2] in ("E1", "E2") for d in diagnostics)
         raise (GrammarSyntaxError if syntax else GrammarError)(diagnostics, text)
     return ast
+
+
+def undefined_rule_hint(name: str, defined: Iterable[str]) -> str:
+    """What to do about an undefined rule: the closest defined name, when one is close."""
+    close = difflib.get_close_matches(name, list(defined), n=1, cutoff=0.75)
+    if close:
+        return f'did you mean "{close[0]}"? (or define it: "{name} ::= ...")'
+    return f'define it ("{name} ::= ...") or fix the spelling'
