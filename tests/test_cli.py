@@ -161,3 +161,18 @@ def test_ctrl_c_is_one_line_and_exit_130(
     grammar.write_text('root ::= "a"\n')
     assert main(["check", str(grammar)]) == 130
     assert capsys.readouterr().err == "wafer-grammar: interrupted\n"
+
+
+def test_check_walks_directories_and_reports_every_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "ok.ebnf").write_text('root ::= "a"\n')
+    (tmp_path / "bad.ebnf").write_text("root ::= b\n")
+    missing = str(tmp_path / "missing.ebnf")
+    code = main(["check", str(tmp_path), missing])
+    out, err = capsys.readouterr()
+    assert code == 2  # a file could not be read: the command could not do all it was asked
+    assert f"{tmp_path / 'sub' / 'ok.ebnf'}: ok" in out.splitlines()
+    assert "error[E303]" in out  # bad.ebnf is still reported, before and after the missing one
+    assert err == f"wafer-grammar: cannot read {missing}: No such file or directory\n"

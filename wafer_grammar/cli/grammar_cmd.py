@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from wafer_grammar.cli.exits import EXIT_FAIL, EXIT_OK, CommandError
+from wafer_grammar.cli.exits import EXIT_ERROR, EXIT_FAIL, EXIT_OK, CommandError, print_error
 from wafer_grammar.cli.exits import read_text as _read
 from wafer_grammar.ebnf.diagnostics import Diagnostic
 from wafer_grammar.errors import GrammarError, OutputMismatch
@@ -31,11 +31,31 @@ def _diagnostics_for(path: str, args: argparse.Namespace) -> tuple[str, list[Dia
     return text, grammar.check(profile=args.profile)
 
 
+def _grammar_files(names: list[str]) -> list[str]:
+    """The files named, a directory standing for the ``.ebnf`` files under it."""
+    out: list[str] = []
+    for name in names:
+        path = Path(name)
+        if path.is_dir():
+            under = sorted(str(p) for p in path.rglob("*.ebnf"))
+            if not under:
+                raise CommandError(f"no .ebnf files under {name}")
+            out += under
+        else:
+            out.append(name)
+    return out
+
+
 def cmd_check(args: argparse.Namespace) -> int:
-    failed = False
+    failed = unreadable = False
     report: list[dict[str, object]] = []
-    for path in args.files:
-        text, diagnostics = _diagnostics_for(path, args)
+    for path in _grammar_files(args.files):
+        try:
+            text, diagnostics = _diagnostics_for(path, args)
+        except CommandError as exc:
+            print_error(exc)  # one unreadable file does not hide what the others say
+            unreadable = True
+            continue
         for diag in diagnostics:
             if diag.severity == "error" or (args.strict and diag.severity == "warning"):
                 failed = True
@@ -47,6 +67,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             print(f"{path}: ok")
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
+    if unreadable:
+        return EXIT_ERROR
     return EXIT_FAIL if failed else EXIT_OK
 
 
@@ -112,7 +134,7 @@ def _has_comments(source: str) -> bool:
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     """Add ``check``, ``accepts`` and ``fmt``."""
     check = sub.add_parser("check", help="validate and lint grammar files")
-    check.add_argument("files", nargs="+", metavar="FILE")
+    check.add_argument("files", nargs="+", metavar="FILE", help="grammar files or directories")
     check.add_argument("--root", default="root", help="entry rule name (default: root)")
     check.add_argument(
         "--profile", choices=PROFILES, help="warn about features beyond this dialect"
