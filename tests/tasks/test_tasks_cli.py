@@ -93,3 +93,64 @@ def test_the_key_never_shows(
     out, err = capsys.readouterr()
     assert "sk-wrong" not in out + err and server_env.api_key not in out + err
     assert err.splitlines()[-1].startswith("wafer-grammar: ")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["classify", "--labels", "a,a", "x"], "wafer-grammar: --labels: duplicate labels: 'a'"),
+        (
+            ["classify", "--labels", "a,b", "--orders", "5", "x"],
+            "wafer-grammar: --orders: orders must be an integer from 1 to the number of labels "
+            "(2), not 5",
+        ),
+        (
+            ["classify", "--labels", "a,b", "--model", "GLM-5.1", "x"],
+            "wafer-grammar: --model 'GLM-5.1': the embedded engine serves "
+            "'SmolLM2-135M-Instruct' only; set WAFER_API_KEY or --base-url to use another model",
+        ),
+        (
+            [
+                "batch",
+                "classify",
+                "--labels",
+                "a,b",
+                "--input",
+                "in.jsonl",
+                "--output",
+                "/nonexistent/dir/o.jsonl",
+            ],
+            "wafer-grammar: --output /nonexistent/dir/o.jsonl: the folder /nonexistent/dir does "
+            "not exist",
+        ),
+    ],
+)
+def test_mistakes_are_caught_before_anything_loads(
+    argv: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("WAFER_API_KEY", raising=False)
+
+    def no_engine(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the engine was started before the arguments were checked")
+
+    monkeypatch.setattr("wafer_grammar.local.server.LocalServer.__init__", no_engine)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == message
+
+
+def test_a_schema_error_names_the_cli_way_out(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WAFER_API_KEY", raising=False)
+    schema = tmp_path / "s.json"
+    schema.write_text('{"type": "object", "not": {"type": "null"}}')
+    assert main(["extract", "--schema", str(schema), "x"]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f'wafer-grammar: {schema}: keyword "not" at the root is not supported: a grammar cannot '
+        "enforce it; the command line converts strictly: drop the keyword, or use "
+        "Grammar.from_json_schema(..., strict=False) from Python\n"
+    )

@@ -23,10 +23,55 @@ from wafer_grammar.tasks.backend import Backend, choose
 
 
 def _labels(text: str) -> list[str]:
+    from wafer_grammar.errors import InvalidLabels
+    from wafer_grammar.label_set import validate_labels
+
     labels = [label.strip() for label in text.split(",")]
     if not all(labels):
         raise CommandError(f"--labels needs comma-separated, non-empty labels, not {text!r}")
-    return labels
+    try:
+        return list(validate_labels(labels))
+    except InvalidLabels as exc:
+        raise CommandError(f"--labels: {exc}") from exc
+
+
+def _preflight(args: argparse.Namespace, *, labels: list[str] | None = None) -> None:
+    """Every argument checked before anything slow (a model load, a server) starts."""
+    from wafer_grammar.local.engine_config import MODEL_ID
+    from wafer_grammar.tasks.classification import label_orders
+
+    _check_model(args)
+    if args.model is not None and choose(args.base_url) == "embedded" and args.model != MODEL_ID:
+        raise CommandError(
+            f"--model {args.model!r}: the embedded engine serves {MODEL_ID!r} only; "
+            "set WAFER_API_KEY or --base-url to use another model"
+        )
+    if labels is not None:
+        try:
+            label_orders(labels, args.orders)
+        except ValueError as exc:
+            raise CommandError(f"--orders: {exc}") from exc
+    if getattr(args, "max_tokens", 1) < 1:
+        raise CommandError(f"--max-tokens must be a positive integer, not {args.max_tokens}")
+    output = getattr(args, "output", None)
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise CommandError(f"--output {output}: the folder {Path(output).parent} does not exist")
+
+
+def _grammar_of(schema: dict[str, Any], path: str) -> None:
+    """The schema converted now, so a keyword the grammar cannot enforce stops the run early."""
+    from wafer_grammar.errors import UnsupportedSchema
+    from wafer_grammar.grammar import Grammar
+
+    try:
+        Grammar.from_json_schema(schema)
+    except UnsupportedSchema as exc:
+        where = exc.pointer or "the root"
+        raise CommandError(
+            f'{path}: keyword "{exc.keyword}" at {where} {exc.reason}; the command line '
+            "converts strictly: drop the keyword, or use Grammar.from_json_schema(..., "
+            "strict=False) from Python"
+        ) from exc
 
 
 def _schema(path: str) -> dict[str, Any]:
@@ -73,7 +118,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from wafer_grammar.tasks.backend import open_client
 
     labels = _labels(args.labels)
-    _check_model(args)
+    _preflight(args, labels=labels)
     with open_client(args.base_url) as (client, backend):
         print(backend.describe(), file=sys.stderr)
         with _warnings_to_stderr():
@@ -101,7 +146,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
     from wafer_grammar.tasks.backend import open_client
 
     schema = _schema(args.schema)
-    _check_model(args)
+    _grammar_of(schema, args.schema)
+    _preflight(args)
     with open_client(args.base_url) as (client, backend):
         print(backend.describe(), file=sys.stderr)
         found = extract_full(
@@ -122,11 +168,15 @@ def cmd_extract(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from wafer_grammar.tasks.batch import BatchJob
 
-    _check_model(args)
     if args.task == "classify":
-        job_args: dict[str, Any] = {"labels": tuple(_labels(args.labels)), "orders": args.orders}
+        labels = _labels(args.labels)
+        _preflight(args, labels=labels)
+        job_args: dict[str, Any] = {"labels": tuple(labels), "orders": args.orders}
     else:
-        job_args = {"schema": _schema(args.schema), "max_tokens": args.max_tokens}
+        schema = _schema(args.schema)
+        _grammar_of(schema, args.schema)
+        _preflight(args)
+        job_args = {"schema": schema, "max_tokens": args.max_tokens}
     try:
         return asyncio.run(
             _batch(
