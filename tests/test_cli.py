@@ -176,3 +176,17 @@ def test_check_walks_directories_and_reports_every_file(
     assert f"{tmp_path / 'sub' / 'ok.ebnf'}: ok" in out.splitlines()
     assert "error[E303]" in out  # bad.ebnf is still reported, before and after the missing one
     assert err == f"wafer-grammar: cannot read {missing}: No such file or directory\n"
+
+
+def test_accepts_hints_at_a_files_final_newline(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    grammar = tmp_path / "g.ebnf"
+    grammar.write_text('root ::= "yes"\n')
+    answer = tmp_path / "answer.txt"
+    answer.write_text("yes\n")
+    assert main(["accepts", str(grammar), "--input", str(answer)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "hint: the file without its final newline is accepted (editors add one); "
+        "pass the text as an argument, or allow the newline in the grammar"
+    )

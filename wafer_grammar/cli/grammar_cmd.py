@@ -96,6 +96,12 @@ def cmd_accepts(args: argparse.Namespace) -> int:
         print(f"rejected: {exc}", file=sys.stderr)
     else:  # pragma: no cover - accepts() and parse() share one engine
         print("rejected", file=sys.stderr)
+    if args.input is not None and text.endswith("\n") and grammar.accepts(text.rstrip("\r\n")):
+        print(
+            "hint: the file without its final newline is accepted (editors add one); "
+            "pass the text as an argument, or allow the newline in the grammar",
+            file=sys.stderr,
+        )
     return EXIT_FAIL
 
 
