@@ -123,17 +123,24 @@ def test_fmt(files: dict[str, str], tmp_path: Path, capsys: pytest.CaptureFixtur
     assert run(["fmt", "--check", str(messy)], capsys) == (0, "", "")
 
 
-def test_fmt_write_never_drops_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_fmt_keeps_comments_and_is_idempotent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "commented.ebnf"
-    original = 'root ::= "a"   # the answer\n'
-    path.write_text(original, encoding="utf-8")
-    code, _, err = run(["fmt", "--write", str(path)], capsys)
-    assert code == 2
-    assert err == (
-        f"wafer-grammar: {path} has comments, which the canonical form drops; "
-        "run without --write to see the result, or remove them first\n"
+    path.write_text(
+        '# header\n\n\nroot ::= a   # the answer\na ::= "x"\n  | # inside\n  "y"\n# tail\n',
+        encoding="utf-8",
     )
-    assert path.read_text(encoding="utf-8") == original
+    assert run(["fmt", "--write", str(path)], capsys) == (0, f"{path}: reformatted\n", "")
+    assert path.read_text(encoding="utf-8") == (
+        '# header\n\nroot ::= a  # the answer\n# inside\na ::= "x" | "y"\n# tail\n'
+    )
+    assert run(["fmt", "--check", str(path)], capsys) == (0, "", "")
+
+
+def test_fmt_check_passes_on_the_shipped_grammars(capsys: pytest.CaptureFixture[str]) -> None:
+    grammars = Path(__file__).resolve().parents[1] / "grammars"
+    assert run(["fmt", "--check", str(grammars)], capsys) == (0, "", "")
 
 
 def test_base_url_without_a_scheme_is_refused_while_parsing(

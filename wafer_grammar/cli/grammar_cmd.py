@@ -106,35 +106,24 @@ def cmd_accepts(args: argparse.Namespace) -> int:
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
+    from wafer_grammar.ebnf.layout import format_source
+
     status = EXIT_OK
-    for path in args.files:
+    for path in _grammar_files(args.files):
         grammar = _load_grammar(path, args.root)
-        canonical = grammar.to_ebnf()
         source = grammar.source or ""
+        formatted = format_source(source, grammar.ast)
         if args.check:
-            if source != canonical:
+            if source != formatted:
                 print(f"{path}: not in canonical form")
                 status = EXIT_FAIL
         elif args.write:
-            if source != canonical:
-                if "#" in source and _has_comments(source):
-                    raise CommandError(
-                        f"{path} has comments, which the canonical form drops; "
-                        "run without --write to see the result, or remove them first"
-                    )
-                Path(path).write_text(canonical, encoding="utf-8")
+            if source != formatted:
+                Path(path).write_text(formatted, encoding="utf-8")
                 print(f"{path}: reformatted")
         else:
-            sys.stdout.write(canonical)
+            sys.stdout.write(formatted)
     return status
-
-
-def _has_comments(source: str) -> bool:
-    from wafer_grammar.ebnf.lexer import Lexer
-
-    lexer = Lexer(source)
-    lexer.tokenize()
-    return bool(lexer.comments)
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -158,8 +147,8 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     accepts.add_argument("-q", "--quiet", action="store_true", help="no output on acceptance")
     accepts.set_defaults(func=cmd_accepts)
 
-    fmt = sub.add_parser("fmt", help="print grammars in canonical form")
-    fmt.add_argument("files", nargs="+", metavar="FILE")
+    fmt = sub.add_parser("fmt", help="print grammars in canonical form (comments kept)")
+    fmt.add_argument("files", nargs="+", metavar="FILE", help="grammar files or directories")
     fmt.add_argument("--root", default="root", help="entry rule name (default: root)")
     mode = fmt.add_mutually_exclusive_group()
     mode.add_argument("--write", action="store_true", help="rewrite files in place")
