@@ -135,3 +135,17 @@ def test_items_ref_to_the_root_is_one_recursive_rule() -> None:
     assert grammar.accepts("[[],[[]]]")
     assert not grammar.accepts("[1]")
     assert json.loads("[[],[[]]]") == [[], [[]]]
+
+
+def test_format_outside_2020_12_is_an_annotation_recorded_in_coverage() -> None:
+    grammar = Grammar.from_json_schema({"type": "string", "format": "my-format"})
+    assert grammar.accepts('"anything"')
+    [entry] = [e for e in grammar.coverage if e.keyword == "format"]
+    assert (entry.status, entry.pointer) == ("ignored", "")
+    assert entry.note == '"my-format" is not a 2020-12 format: an annotation'
+
+
+def test_2020_12_format_we_lack_is_still_refused() -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema({"type": "string", "format": "duration"})
+    assert info.value.keyword == "format"

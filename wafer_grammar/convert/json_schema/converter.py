@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
-from wafer_grammar.convert.json_schema.formats import FORMATS, format_lengths
+from wafer_grammar.convert.json_schema.formats import FORMATS, SPEC_FORMATS, format_lengths
 from wafer_grammar.convert.json_schema.keywords import (
     ALL_TYPES,
     ANNOTATIONS,
@@ -306,6 +306,11 @@ class SchemaConverter:
         low = schema.get("minLength", 0)
         high = schema.get("maxLength")
         fmt = schema.get("format")
+        if fmt is not None and fmt not in SPEC_FORMATS:
+            self.coverage.record(
+                pointer, "format", "ignored", f'"{fmt}" is not a 2020-12 format: an annotation'
+            )
+            fmt = None
         if fmt is not None and fmt not in FORMATS:
             self.unsupported(
                 "format", pointer, f'"{fmt}" is not supported (known: {", ".join(FORMATS)})'
