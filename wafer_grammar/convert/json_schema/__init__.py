@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from wafer_grammar.convert.json_schema.converter import SchemaConverter
+from wafer_grammar.convert.json_schema.refs import rewrite_refs
 from wafer_grammar.convert.schema_coverage import Coverage
+from wafer_grammar.ebnf.analysis import productive_rules
 from wafer_grammar.ebnf.syntax import GrammarAST, Rule
 from wafer_grammar.errors import UnsupportedSchema
 
@@ -44,7 +46,7 @@ def json_schema_ast(
     if isinstance(schema, str):
         schema = json.loads(schema)
     if isinstance(schema, Mapping):
-        schema = dict(schema)
+        schema = rewrite_refs(dict(schema))
     converter = SchemaConverter(schema, strict=strict, whitespace=whitespace)
     body = converter.convert(schema, "", rule="root")
     if body is None:
@@ -59,7 +61,10 @@ def json_schema_ast(
         if b is not None
     ]
     rules += converter.library.rules_for(rules)
-    return GrammarAST(tuple(rules), "root"), converter.coverage
+    ast = GrammarAST(tuple(rules), "root")
+    if "root" not in productive_rules(ast):  # only cycles (``root ::= root``): no value
+        raise UnsupportedSchema("$ref", "", "admits no value: its references only loop")
+    return ast, converter.coverage
 
 
 __all__ = ["json_schema_ast"]

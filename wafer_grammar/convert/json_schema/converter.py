@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
-from wafer_grammar.convert.json_schema.formats import FORMATS, format_lengths
+from wafer_grammar.convert.json_schema.formats import FORMATS, SPEC_FORMATS, format_lengths
 from wafer_grammar.convert.json_schema.keywords import (
     ALL_TYPES,
     ANNOTATIONS,
@@ -26,7 +26,13 @@ from wafer_grammar.convert.json_schema.keywords import (
     unescape_pointer,
 )
 from wafer_grammar.convert.json_schema.library import Library
-from wafer_grammar.convert.json_schema.merge import MergeConflict, disjoint, merge, normalize
+from wafer_grammar.convert.json_schema.merge import (
+    COUNTS,
+    MergeConflict,
+    disjoint,
+    merge,
+    normalize,
+)
 from wafer_grammar.convert.json_schema.numbers import alt, number_range, seq
 from wafer_grammar.convert.json_schema.strings import json_encode, limit_length, string_of_length
 from wafer_grammar.convert.json_schema.structure import Structure
@@ -153,6 +159,12 @@ class SchemaConverter:
             if key in ENFORCED or (values_only and key in VALIDATION_ONLY):
                 self.coverage.record(pointer, key, "enforced")
         schema = normalize(schema)
+        for key in COUNTS:
+            value = schema.get(key)
+            if value is not None and (type(value) is not int or value < 0):
+                raise UnsupportedSchema(
+                    key, pointer, f"must be a non-negative integer, not {value!r}"
+                )
         constraints = [k for k in schema if k not in ANNOTATIONS]
         if "$ref" in schema and constraints == ["$ref"]:
             return self.ref_rule(schema["$ref"], pointer)
@@ -294,6 +306,11 @@ class SchemaConverter:
         low = schema.get("minLength", 0)
         high = schema.get("maxLength")
         fmt = schema.get("format")
+        if fmt is not None and fmt not in SPEC_FORMATS:
+            self.coverage.record(
+                pointer, "format", "ignored", f'"{fmt}" is not a 2020-12 format: an annotation'
+            )
+            fmt = None
         if fmt is not None and fmt not in FORMATS:
             self.unsupported(
                 "format", pointer, f'"{fmt}" is not supported (known: {", ".join(FORMATS)})'

@@ -20,6 +20,7 @@ ANNOTATIONS = frozenset(
         "discriminator",  # OpenAPI: a hint; the oneOf branches themselves are enforced
         "$defs",
         "definitions",
+        "$anchor",  # references to it are rewritten to JSON pointers before the walk
     }
 )
 
@@ -79,7 +80,6 @@ VALIDATION_ONLY = frozenset(
         "$dynamicAnchor",
         "$recursiveRef",
         "$recursiveAnchor",
-        "$anchor",
         "contentSchema",
     }
 )

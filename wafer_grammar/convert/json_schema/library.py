@@ -43,7 +43,10 @@ nl ::= "\n" " "{{0,{MAX_INDENT}}}
 @lru_cache(maxsize=2)
 def _library_rules(pretty: bool) -> dict[str, Rule]:
     text = (_PRETTY if pretty else _COMPACT) + _NUMBERS + STRING_EBNF + FORMAT_EBNF
-    return parse_ebnf(text, root="value").rule_map()
+    rules = parse_ebnf(text, root="value").rule_map()
+    # FORMAT_EBNF's own ``root`` lists the formats; a converted schema's root is its own.
+    del rules["root"]
+    return rules
 
 
 class Library:

@@ -27,9 +27,27 @@ class MergeConflict(Exception):
         super().__init__(reason)
 
 
+#: Keywords whose value is a count: ``2.0`` means 2 (a JSON number with a zero fraction).
+COUNTS = (
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+)
+
+
 def normalize(schema: Schema) -> Schema:
-    """``nullable``, boolean exclusive bounds and tuple ``items`` in their 2020-12 spelling."""
+    """``nullable``, boolean exclusive bounds and tuple ``items`` in their 2020-12 spelling;
+    counts written as ``2.0`` as integers."""
     out = dict(schema)
+    for key in COUNTS:
+        value = out.get(key)
+        if isinstance(value, float) and value.is_integer() and value >= 0:
+            out[key] = int(value)
     if out.get("nullable") is True and "type" in out:
         types = out["type"] if isinstance(out["type"], list) else [out["type"]]
         out["type"] = [*types, "null"] if "null" not in types else types
@@ -91,6 +109,7 @@ def merge(a: Schema, b: Schema) -> Schema:
             out[key] = b[key]
         else:
             out[key] = _merge_key(key, a, b)
+    _merge_arrays(a, b, out)
     _merge_closed_objects(a, b, out)
     if "const" in out and "enum" in out:
         out["enum"] = [v for v in out["enum"] if _same(v, out["const"])]
@@ -121,11 +140,10 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
             name: _all_of(x[name], y[name]) if name in x and name in y else x.get(name, y.get(name))
             for name in [*x, *(n for n in y if n not in x)]
         }
+    if key == "prefixItems":
+        return x  # placeholder: _merge_arrays combines the positions
     if key in ("additionalProperties", "items"):
         return _all_of(x, y)
-    if key == "prefixItems":
-        long, short = (x, y) if len(x) >= len(y) else (y, x)
-        return [_all_of(s, t) for s, t in zip(long, short, strict=False)] + long[len(short) :]
     if key in ("anyOf", "oneOf"):
         if len(x) * len(y) > 64:
             raise MergeConflict(key, f'two "{key}" lists too large to combine')
@@ -133,6 +151,24 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
     if key == "nullable":
         return bool(x) and bool(y)
     raise MergeConflict(key, f'two different "{key}" values cannot be combined into one')
+
+
+def _merge_arrays(a: Schema, b: Schema, out: Schema) -> None:
+    """Item ``i`` must satisfy both sides' schema for position ``i``: a prefix entry, or
+    that side's ``items`` past its prefix (absent: any value)."""
+    if "prefixItems" not in a and "prefixItems" not in b:
+        return
+    pa, pb = a.get("prefixItems", []), b.get("prefixItems", [])
+    ia, ib = a.get("items", True), b.get("items", True)
+
+    def at(prefix: list[Any], rest: Any, i: int) -> Any:
+        return prefix[i] if i < len(prefix) else rest
+
+    out["prefixItems"] = [
+        _all_of(at(pa, ia, i), at(pb, ib, i)) for i in range(max(len(pa), len(pb)))
+    ]
+    if "items" in a or "items" in b:
+        out["items"] = _all_of(ia, ib)
 
 
 class _ImpossibleType:
