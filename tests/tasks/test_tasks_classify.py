@@ -39,7 +39,9 @@ def test_texts_share_the_prompt_prefix_up_to_the_text(local_server: Any) -> None
     two = plan("Lovely screen!", LABELS, tokenizer).prompts[0]
     shared = next(i for i, (a, b) in enumerate(zip(one, two, strict=False)) if a != b)
     # everything before the text is shared: the server's prefix cache hits it
-    assert tokenizer.decode(one[:shared]).endswith("Answer with one of: positive, negative.\n\n")
+    assert tokenizer.decode(one[:shared]).endswith(
+        "Which fits this text: positive or negative?\n\n"
+    )
     options = plan("x", LABELS, tokenizer).options
     assert options["max_tokens"] == 6  # (one token per label here + the margin of 2) x 2
     assert options["temperature"] == 0 and options["logprobs"] is True
@@ -77,3 +79,22 @@ def test_bad_labels_fail_before_any_request(client: WaferClient, local_server: A
         classify("x", ["a", "a"], model=local_server.model, client=client)
     assert str(info.value) == "duplicate labels: 'a'"
     assert local_server.requests() == []
+
+
+def test_the_default_prompt_reads_plain_reviews(client: WaferClient, local_server: Any) -> None:
+    # A regression floor for the default prompt on the embedded model (issue: 16/30 before).
+    import json
+    from pathlib import Path
+
+    data = Path(__file__).parents[1] / "data" / "sentiment_reviews.jsonl"
+    rows = [json.loads(line) for line in data.read_text(encoding="utf-8").splitlines()]
+    found = classify(
+        [r["text"] for r in rows],
+        ["positive", "negative"],
+        model=local_server.model,
+        client=client,
+        calibrate=True,
+        concurrency=4,
+    )
+    right = sum(f.label == r["label"] for f, r in zip(found, rows, strict=True))
+    assert right >= 26, f"{right}/30"

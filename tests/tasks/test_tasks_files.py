@@ -273,10 +273,12 @@ def test_the_shared_part_comes_first() -> None:
         == two[0]
         == {
             "role": "system",
-            "content": ("You are a classifier. Read the text and answer with exactly one label."),
+            "content": (
+                "You are a classifier. Read the text and answer with exactly one word: a or b."
+            ),
         }
     )
-    assert one[-1] == {"role": "user", "content": "Answer with one of: a, b.\n\nfirst"}
+    assert one[-1] == {"role": "user", "content": "Which fits this text: a or b?\n\nfirst"}
 
 
 def test_backend_choice_and_its_words() -> None:

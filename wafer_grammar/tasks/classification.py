@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from wafer_grammar.decoding.cost import Cost
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
-DEFAULT_INSTRUCTIONS = "You are a classifier. Read the text and answer with exactly one label."
+DEFAULT_INSTRUCTIONS = (
+    "You are a classifier. Read the text and answer with exactly one {unit}: {labels}."
+)
 # top_logprobs has to reach every label's first token for exact probabilities;
 # 20 is the OpenAI ceiling, so larger label sets get a lower bound (`observed`).
 MAX_TOP_LOGPROBS = 20
@@ -97,14 +99,19 @@ def tokenizer_for(model: str) -> Tokenizer:
 def messages_for(
     text: str, labels: Sequence[str], instructions: str | None = None
 ) -> list[dict[str, str]]:
-    """The chat turns: the instructions, then a user turn that lists the labels and ends
-    with the text. Everything before the text is the same for every text of a run."""
-    # Labels in the user turn, just before the text: on SmolLM2 this read better than
-    # labels in the system turn (5/5 vs 3/5 on examples/classify_reviews.py), and the
-    # prefix shared across texts is as long.
+    """The chat turns: instructions naming the labels, then a user turn that asks which
+    label fits and ends with the text. Everything before the text is the same for every
+    text of a run (the server's prefix cache hits)."""
+    # Measured on SmolLM2-135M with 30 plain sentiment reviews (tests/data/
+    # sentiment_reviews.jsonl): the labels named in both turns, as a question, read
+    # 21/30 right against 15/30 for "Answer with one of: ..."; with calibrate=True or
+    # orders=2, 28/30.
+    names = " or ".join(labels) if len(labels) == 2 else ", ".join(labels)
+    unit = "word" if all(label.isalnum() for label in labels) else "of these"
+    system = instructions or DEFAULT_INSTRUCTIONS.format(unit=unit, labels=names)
     return [
-        {"role": "system", "content": instructions or DEFAULT_INSTRUCTIONS},
-        {"role": "user", "content": f"Answer with one of: {', '.join(labels)}.\n\n{text}"},
+        {"role": "system", "content": system},
+        {"role": "user", "content": f"Which fits this text: {names}?\n\n{text}"},
     ]
 
 
