@@ -211,3 +211,43 @@ def test_zdr_is_moot_on_a_self_hosted_server() -> None:
         client.completions(MODEL, [1], grammar=GRAMMAR, max_tokens=2, zdr=True)
     assert "wafer-zdr" not in recorder.requests[-1].headers
     assert [r.url.path for r in recorder.requests] == ["/v1/completions"]  # no card check
+
+
+def _one_step(top: dict[str, float]) -> Callable[[httpx.Request], dict[str, Any]]:
+    first = next(iter(top))
+    return lambda request: {
+        "id": "c",
+        "object": "text_completion",
+        "model": "SmolLM2-135M-Instruct",
+        "choices": [
+            {
+                "index": 0,
+                "text": first,
+                "finish_reason": "length",
+                "logprobs": {
+                    "tokens": [first],
+                    "token_logprobs": [top[first]],
+                    "top_logprobs": [top],
+                    "text_offset": [0],
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 3, "completion_tokens": 1, "total_tokens": 4},
+    }
+
+
+def test_label_distribution_refuses_unmasked_logprobs_when_the_server_masks() -> None:
+    import math
+
+    from wafer_grammar import UnmaskedLogprobs, label_distribution
+
+    top = {"yes": math.log(0.5), "Sure": math.log(0.4), "no": math.log(0.1)}
+    recorder = Recorder(_one_step(top))
+    with client_for(recorder, "wafer") as client, pytest.raises(UnmaskedLogprobs) as info:
+        label_distribution(client, "SmolLM2-135M-Instruct", [1, 2], ["yes", "no"])
+    assert "'Sure'" in str(info.value)
+    # a server that reports logprobs before the mask (vLLM): renormalised over the labels
+    with client_for(Recorder(_one_step(top)), "vllm") as client:
+        found = label_distribution(client, "SmolLM2-135M-Instruct", [1, 2], ["yes", "no"])
+    assert abs(found.probabilities["yes"] - 0.5 / 0.6) < 1e-9
+    assert abs(found.probabilities["no"] - 0.1 / 0.6) < 1e-9
