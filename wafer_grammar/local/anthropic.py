@@ -86,7 +86,7 @@ def parse_messages(doc: Mapping[str, Any]) -> Request:
         raise InvalidRequest(
             f"unsupported parameter{'s' if len(unknown) > 1 else ''} "
             f"{', '.join(repr(u) for u in unknown)}: this server's /v1/messages does not "
-            "implement them (refused rather than ignored)",
+            f"implement {'them' if len(unknown) > 1 else 'it'} (refused rather than ignored)",
             param=unknown[0],
             code="unsupported_parameter",
         )
