@@ -200,7 +200,11 @@ CHAT_BAD: list[tuple[dict[str, Any], str | None, str]] = [
         "tools must be a list of function definitions",
     ),
     (
-        {"model": M, "messages": CHAT, "tools": [{"type": "function", "function": {"name": "a b"}}]},
+        {
+            "model": M,
+            "messages": CHAT,
+            "tools": [{"type": "function", "function": {"name": "a b"}}],
+        },
         "tools",
         "tools[0].function.name must be 1 to 64 letters, digits, _ or -, not 'a b'",
     ),
@@ -232,7 +236,7 @@ CHAT_BAD: list[tuple[dict[str, Any], str | None, str]] = [
             "tool_choice": "always",
         },
         "tool_choice",
-        "tool_choice must be \"none\", \"auto\", \"required\" or {\"type\": \"function\", \"function\": {\"name\": ...}}, not 'always'",
+        'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}, not \'always\'',
     ),
     (
         {
@@ -339,7 +343,12 @@ def test_chat_streams_always_carry_usage() -> None:
     )
     assert (req.include_usage, req.continuous_usage) == (True, True)
     req = parse_completion(
-        {"model": M, "prompt": [1], "stream": True, "stream_options": {"continuous_usage_stats": True}}
+        {
+            "model": M,
+            "prompt": [1],
+            "stream": True,
+            "stream_options": {"continuous_usage_stats": True},
+        }
     )
     assert (req.include_usage, req.continuous_usage) == (True, True)
 

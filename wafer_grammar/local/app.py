@@ -112,7 +112,8 @@ class App:
                 code="unsupported_parameter",
             )
         plan = request.tools
-        tools_text = plan.system_text() if plan is not None and plan.active else None
+        # Offered tools are shown even under tool_choice "none": earlier turns may use them.
+        tools_text = plan.system_text() if plan is not None and plan.tools else None
         messages = for_template(request.messages, tools_text=tools_text)
         try:
             prompt = engine.tokenizer.encode_chat(messages, thinking=request.thinking)

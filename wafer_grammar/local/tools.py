@@ -104,6 +104,8 @@ class ToolPlan:
             lines.append(f"Call the function {self.forced} now.")
         elif self.choice == "required":
             lines.append("You must call a function now.")
+        elif self.choice == "none":
+            lines.append("Do not call a function now: answer in text.")
         return "\n".join(lines)
 
     def grammar(self, text_grammar: str | None, convert: Any) -> str:
