@@ -108,7 +108,12 @@ def _thinking(value: bool | Mapping[str, Any]) -> dict[str, Any]:
 
 
 def thinking_enabled(thinking: bool | Mapping[str, Any] | None) -> bool:
-    return thinking is True or (isinstance(thinking, Mapping) and thinking.get("type") == "enabled")
+    """Whether ``thinking`` turns reasoning on (its shape checked first).
+
+    Raises:
+        BadRequest: not a shape the Messages API takes.
+    """
+    return thinking is not None and _thinking(thinking)["type"] == "enabled"
 
 
 def messages_body(

@@ -15,7 +15,7 @@ from wafer_grammar.client import options as opts
 from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
-from wafer_grammar.client.messages import Message, MessageEvent
+from wafer_grammar.client.messages import Message, MessageEvent, thinking_enabled
 from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
@@ -368,6 +368,7 @@ class WaferClient:
             if name not in opts.MESSAGES_KEYS:
                 method = "stream_messages" if stream else "messages"
                 raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
+        thinking_enabled(options.get("thinking"))  # a bad shape is refused before any request
         if self._core.needs_cards(options):
             self.models()
         return self._core.messages_spec(
