@@ -186,3 +186,18 @@ def test_unknown_keyword_is_a_type_error() -> None:
         pytest.raises(TypeError, match=r"messages\(\) got an unexpected keyword argument 'stop'"),
     ):
         client.messages("GLM-5.1", HI, max_tokens=4, stop=["x"])  # type: ignore[call-arg]
+
+
+def test_a_reasoning_effort_typo_sends_nothing() -> None:
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500)
+
+    with WaferClient(
+        base_url="https://example.test/v1", api_key="k", transport=httpx.MockTransport(handler)
+    ) as client, pytest.raises(BadRequest) as info:
+        client.chat("GLM-5.1", HI, reasoning_effort="extreme")
+    assert info.value.param == "reasoning_effort"
+    assert sent == []  # not even the /v1/models fetch the reasoning check would make

@@ -28,7 +28,7 @@ from wafer_grammar.client.messages import (
 )
 from wafer_grammar.client.profiles import PROFILES, ServerProfile, detect, profile_named
 from wafer_grammar.client.reasoning import split_think
-from wafer_grammar.client.reasoning_fields import Reasoning
+from wafer_grammar.client.reasoning_fields import REASONING_EFFORTS, Reasoning
 from wafer_grammar.client.stream import (
     ChatAssembler,
     CompletionAssembler,
@@ -568,4 +568,10 @@ def _reasoning(options: Mapping[str, Any]) -> Reasoning:
     names = ("thinking", "keep_thinking", "preserve_thinking", "enable_thinking")
     given = {k: options[k] for k in names if options.get(k) is not None}
     effort = options.get("reasoning_effort")
-    return Reasoning(**given, reasoning_effort=effort if isinstance(effort, str) else None)
+    if effort is not None and effort not in REASONING_EFFORTS:
+        # refused before the cards are fetched to check it: no request for a typo
+        raise BadRequest(
+            f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, not {effort!r}",
+            param="reasoning_effort",
+        )
+    return Reasoning(**given, reasoning_effort=effort)
