@@ -195,9 +195,12 @@ def test_a_reasoning_effort_typo_sends_nothing() -> None:
         sent.append(request)
         return httpx.Response(500)
 
-    with WaferClient(
-        base_url="https://example.test/v1", api_key="k", transport=httpx.MockTransport(handler)
-    ) as client, pytest.raises(BadRequest) as info:
+    with (
+        WaferClient(
+            base_url="https://example.test/v1", api_key="k", transport=httpx.MockTransport(handler)
+        ) as client,
+        pytest.raises(BadRequest) as info,
+    ):
         client.chat("GLM-5.1", HI, reasoning_effort="extreme")
     assert info.value.param == "reasoning_effort"
     assert sent == []  # not even the /v1/models fetch the reasoning check would make
