@@ -137,10 +137,10 @@ def test_grammar_rejected_by_the_server(client: WaferClient, local_server: Any) 
 
 def test_unsupported_parameter_names_it(client: WaferClient, local_server: Any) -> None:
     with pytest.raises(BadRequest) as info:
-        client.completions(local_server.model, [1, 2], max_tokens=1, min_p=0.1)
-    assert info.value.param == "min_p"
+        client.completions(local_server.model, [1, 2], max_tokens=1, min_tokens=1)
+    assert info.value.param == "min_tokens"
     assert str(info.value) == (
-        "invalid request (parameter 'min_p'): unsupported parameter 'min_p': the local engine "
+        "invalid request (parameter 'min_tokens'): unsupported parameter 'min_tokens': the local engine "
         "does not implement it (Wafer refuses what it would not honour) (HTTP 400)"
     )
     # the card says the model does not reason: refused locally, nothing sent

@@ -147,8 +147,8 @@ def test_health_needs_no_key(local_server: LocalServerHandle) -> None:
                 "chat_template_kwargs": {"enable_thinking": True},
             },
             400,
-            "invalid_request",
-            "SmolLM2-135M-Instruct does not reason; call encode_chat without thinking=True",
+            "unsupported_parameter",
+            "chat_template_kwargs turns reasoning on, but SmolLM2-135M-Instruct does not reason (wafer.capabilities.reasoning is false); turn it off or leave it out",
         ),
         (
             "POST",
@@ -156,7 +156,7 @@ def test_health_needs_no_key(local_server: LocalServerHandle) -> None:
             {"model": MODEL, "messages": [{"content": "hi"}]},
             400,
             "invalid_request",
-            "messages[0] has no 'role' string",
+            "messages[0].role must be one of system, developer, user, assistant, tool, not None",
         ),
     ],
 )

@@ -32,9 +32,39 @@ COMPLETION_BAD: list[tuple[dict[str, Any], str | None, str]] = [
         "unsupported parameter 'echo': the local engine does not implement it (Wafer refuses what it would not honour)",
     ),
     (
-        {"model": M, "prompt": [1], "logit_bias": {"1": 2}},
+        {"model": M, "prompt": [1], "logit_bias": {"x": 2}},
         "logit_bias",
-        "unsupported parameter 'logit_bias': the local engine does not implement it (Wafer refuses what it would not honour)",
+        "logit_bias keys must be token ids, not 'x'",
+    ),
+    (
+        {"model": M, "prompt": [1], "logit_bias": {"1": 200}},
+        "logit_bias",
+        "logit_bias['1'] must be between -100 and 100, not 200",
+    ),
+    (
+        {"model": M, "prompt": [1], "logit_bias": {"1": "up"}},
+        "logit_bias",
+        "logit_bias['1'] must be a number, not 'up'",
+    ),
+    (
+        {"model": M, "prompt": [1], "min_p": 1.5},
+        "min_p",
+        "min_p must be between 0 and 1, not 1.5",
+    ),
+    (
+        {"model": M, "prompt": [1], "frequency_penalty": 3},
+        "frequency_penalty",
+        "frequency_penalty must be between -2 and 2, not 3",
+    ),
+    (
+        {"model": M, "prompt": [1], "presence_penalty": -2.5},
+        "presence_penalty",
+        "presence_penalty must be between -2 and 2, not -2.5",
+    ),
+    (
+        {"model": M, "prompt": [1], "repetition_penalty": 0},
+        "repetition_penalty",
+        "repetition_penalty must be in (0, 2], not 0",
     ),
     ({"model": M, "prompt": [1], "ebnf": 3}, "ebnf", "ebnf must be a string (the grammar's text)"),
     ({"model": M, "prompt": [1], "stream": "yes"}, "stream", "stream must be true or false"),
@@ -46,7 +76,17 @@ COMPLETION_BAD: list[tuple[dict[str, Any], str | None, str]] = [
     (
         {"model": M, "prompt": [1], "stream": True, "stream_options": {"x": 1}},
         "stream_options",
-        'stream_options takes only {"include_usage": true|false}',
+        'stream_options takes only {"include_usage": true|false, "continuous_usage_stats": true|false}',
+    ),
+    (
+        {
+            "model": M,
+            "prompt": [1],
+            "stream": True,
+            "stream_options": {"continuous_usage_stats": "yes"},
+        },
+        "stream_options",
+        "stream_options.continuous_usage_stats must be true or false",
     ),
     (
         {"model": M, "prompt": [1], "stream": True, "stream_options": {"include_usage": 1}},
@@ -120,9 +160,104 @@ CHAT_BAD: list[tuple[dict[str, Any], str | None, str]] = [
         "give ebnf or a response_format grammar, not both",
     ),
     (
-        {"model": M, "messages": CHAT, "tools": []},
+        {"model": M, "messages": CHAT, "chat_template_kwargs": {"x": 1}},
+        "chat_template_kwargs",
+        "chat_template_kwargs.x is not supported: only the reasoning switches enable_thinking and thinking are (chat_template_kwargs is not a Wafer field; use the request table's reasoning controls)",
+    ),
+    (
+        {"model": M, "messages": CHAT, "thinking": {"type": "on"}},
+        "thinking",
+        'thinking must be {"type": "enabled"} or {"type": "disabled"} (optionally with "keep": "all"), or true/false',
+    ),
+    (
+        {"model": M, "messages": CHAT, "thinking": "yes"},
+        "thinking",
+        'thinking must be {"type": "enabled"}, {"type": "disabled"}, true or false',
+    ),
+    (
+        {"model": M, "messages": CHAT, "thinking": {"type": "disabled", "keep": "all"}},
+        "thinking",
+        'thinking keep must be "all", with type "enabled"',
+    ),
+    (
+        {"model": M, "messages": CHAT, "reasoning_effort": "extreme"},
+        "reasoning_effort",
+        "reasoning_effort must be one of none, low, medium, high, max, not 'extreme'",
+    ),
+    (
+        {"model": M, "messages": CHAT, "enable_thinking": "no"},
+        "enable_thinking",
+        "enable_thinking must be true or false",
+    ),
+    (
+        {"model": M, "messages": CHAT, "preserve_thinking": 1},
+        "preserve_thinking",
+        "preserve_thinking must be true or false",
+    ),
+    (
+        {"model": M, "messages": CHAT, "tools": {}},
         "tools",
-        "unsupported parameter 'tools': the local engine does not implement it (Wafer refuses what it would not honour)",
+        "tools must be a list of function definitions",
+    ),
+    (
+        {
+            "model": M,
+            "messages": CHAT,
+            "tools": [{"type": "function", "function": {"name": "a b"}}],
+        },
+        "tools",
+        "tools[0].function.name must be 1 to 64 letters, digits, _ or -, not 'a b'",
+    ),
+    (
+        {"model": M, "messages": CHAT, "tools": [{"type": "code_interpreter"}]},
+        "tools",
+        'tools[0] must be {"type": "function", "function": {...}}',
+    ),
+    (
+        {"model": M, "messages": CHAT, "tool_choice": "auto"},
+        "tool_choice",
+        "tool_choice needs tools: give the functions the model may call",
+    ),
+    (
+        {
+            "model": M,
+            "messages": CHAT,
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "tool_choice": {"type": "function", "function": {"name": "g"}},
+        },
+        "tool_choice",
+        "tool_choice names the function 'g', which is not in tools",
+    ),
+    (
+        {
+            "model": M,
+            "messages": CHAT,
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "tool_choice": "always",
+        },
+        "tool_choice",
+        'tool_choice must be "none", "auto", "required" or {"type": "function", "function": {"name": ...}}, not \'always\'',
+    ),
+    (
+        {
+            "model": M,
+            "messages": CHAT,
+            "tools": [{"type": "function", "function": {"name": "f"}}],
+            "tool_choice": "required",
+            "response_format": {"type": "json_object"},
+        },
+        "tool_choice",
+        "tool_choice asks for a tool call, which leaves no room for a response_format (or ebnf) answer; use tool_choice auto",
+    ),
+    (
+        {"model": M, "messages": CHAT, "parallel_tool_calls": "yes"},
+        "parallel_tool_calls",
+        "parallel_tool_calls must be true or false, not 'yes'",
+    ),
+    (
+        {"model": M, "messages": CHAT, "n_choices": 2},
+        "n_choices",
+        "unsupported parameter 'n_choices': the local engine does not implement it (Wafer refuses what it would not honour)",
     ),
 ]
 
@@ -175,12 +310,47 @@ def test_chat_defaults_max_tokens_to_the_rest_of_the_context() -> None:
     assert req.include_usage is True
 
 
-def test_chat_thinking_switch_and_template_kwargs() -> None:
+@pytest.mark.parametrize(
+    ("fields", "on", "field"),
+    [
+        ({"thinking": {"type": "disabled"}}, False, None),
+        ({"thinking": False}, False, None),
+        ({"reasoning_effort": "none"}, False, None),
+        ({"enable_thinking": False}, False, None),
+        ({"preserve_thinking": False}, False, None),
+        ({"chat_template_kwargs": {"enable_thinking": False}}, False, None),
+        ({"thinking": {"type": "enabled"}}, True, "thinking"),
+        ({"thinking": {"type": "enabled", "keep": "all"}}, True, "thinking"),
+        ({"reasoning_effort": "high"}, True, "reasoning_effort"),
+        ({"enable_thinking": True}, True, "enable_thinking"),
+        ({"preserve_thinking": True}, True, "preserve_thinking"),
+        ({"chat_template_kwargs": {"thinking": True}}, True, "chat_template_kwargs"),
+    ],
+)
+def test_reasoning_controls(fields: dict[str, Any], on: bool, field: str | None) -> None:
+    req = parse_chat({"model": M, "messages": CHAT, **fields})
+    assert (req.thinking, req.thinking_field) == (on, field)
+
+
+def test_chat_streams_always_carry_usage() -> None:
     req = parse_chat(
-        {"model": M, "messages": CHAT, "chat_template_kwargs": {"enable_thinking": True, "x": 1}}
+        {
+            "model": M,
+            "messages": CHAT,
+            "stream": True,
+            "stream_options": {"include_usage": False, "continuous_usage_stats": False},
+        }
     )
-    assert req.thinking is True
-    assert req.template_kwargs == {"x": 1}
+    assert (req.include_usage, req.continuous_usage) == (True, True)
+    req = parse_completion(
+        {
+            "model": M,
+            "prompt": [1],
+            "stream": True,
+            "stream_options": {"continuous_usage_stats": True},
+        }
+    )
+    assert (req.include_usage, req.continuous_usage) == (True, True)
 
 
 def test_response_format() -> None:

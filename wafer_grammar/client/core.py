@@ -12,19 +12,28 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from wafer_grammar.client import logsafe, parse
 from wafer_grammar.client import request_body as build
 from wafer_grammar.client.config import USER_AGENT, ClientConfig, Timeouts
 from wafer_grammar.client.errmap import request_id_of
+from wafer_grammar.client.messages import (
+    ANTHROPIC_VERSION,
+    Message,
+    MessageAssembler,
+    messages_body,
+    parse_message,
+    thinking_enabled,
+)
 from wafer_grammar.client.profiles import PROFILES, ServerProfile, detect, profile_named
 from wafer_grammar.client.reasoning import split_think
-from wafer_grammar.client.reasoning_fields import Reasoning
+from wafer_grammar.client.reasoning_fields import REASONING_EFFORTS, Reasoning
 from wafer_grammar.client.stream import (
     ChatAssembler,
     CompletionAssembler,
     CompletionChatAssembler,
+    ResultT,
     chat_of_completion,
 )
 from wafer_grammar.client.types import ChatCompletion, Completion, ModelCard
@@ -33,6 +42,7 @@ from wafer_grammar.errors import (
     GrammarIgnored,
     OutputMismatch,
     TextUnjudgeable,
+    ThinkingUnsupported,
     ZDRUnsupported,
 )
 
@@ -106,6 +116,8 @@ class ClientCore:
             headers["accept"] = "text/event-stream"
         if spec.zdr:
             headers["wafer-zdr"] = "required"
+        if spec.kind == "messages":
+            headers["anthropic-version"] = ANTHROPIC_VERSION
         return headers
 
     # -- models -----------------------------------------------------------------------
@@ -415,6 +427,48 @@ class ClientCore:
             inline_reasoning=inline,
         )
 
+    # -- Anthropic messages --------------------------------------------------------------
+
+    def messages_spec(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int,
+        stream: bool,
+        zdr: bool | None = None,
+        timeout: Timeouts | float | None = None,
+        **fields: Any,
+    ) -> RequestSpec:
+        """Check and build a ``POST /v1/messages`` request (Anthropic's Messages API).
+
+        Raises:
+            BadRequest: a value the Messages API does not take (``.param`` names it).
+            ZDRUnsupported, ThinkingUnsupported: as for chat.
+        """
+        zdr_on = self._zdr(zdr)
+        self._check_zdr(model, zdr_on)
+        if thinking_enabled(fields.get("thinking")) and self.reasons(model) is False:
+            raise ThinkingUnsupported(
+                f"model {model!r} does not reason (wafer.capabilities.reasoning is false): "
+                "drop thinking, or pick a reasoning-capable model"
+            )
+        body = messages_body(model, messages, max_tokens=max_tokens, stream=stream, **fields)
+        return RequestSpec(
+            "POST",
+            "/messages",
+            body,
+            stream=stream,
+            zdr=zdr_on,
+            timeouts=_timeouts(timeout),
+            kind="messages",
+            model=model,
+        )
+
+    def parse_message(self, body: bytes, headers: Mapping[str, str], status: int) -> Message:
+        rid = request_id_of(headers, secret=self.secret)
+        return parse_message(body, request_id=rid, status=status, secret=self.secret)
+
     # -- answers -------------------------------------------------------------------------
 
     def parse_answer(
@@ -475,10 +529,18 @@ class ClientCore:
                 raise GrammarIgnored(exc, server=where.name, field=where.grammar_field) from None
         return answer
 
+    def finished(self, spec: RequestSpec, answer: ResultT) -> ResultT:
+        """A stream's folded answer, checked as :meth:`checked` checks (messages need none)."""
+        if isinstance(answer, (Completion, ChatCompletion)):
+            return cast("ResultT", self.checked(spec, answer))
+        return answer
+
     def assembler(
         self, spec: RequestSpec, headers: Mapping[str, str]
-    ) -> CompletionAssembler | ChatAssembler:
+    ) -> CompletionAssembler | ChatAssembler | MessageAssembler:
         rid = request_id_of(headers, secret=self.secret)
+        if spec.kind == "messages":
+            return MessageAssembler(secret=self.secret, request_id=rid)
         if spec.kind == "completion":
             return CompletionAssembler(secret=self.secret, request_id=rid)
         assembler = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler
@@ -506,4 +568,10 @@ def _reasoning(options: Mapping[str, Any]) -> Reasoning:
     names = ("thinking", "keep_thinking", "preserve_thinking", "enable_thinking")
     given = {k: options[k] for k in names if options.get(k) is not None}
     effort = options.get("reasoning_effort")
-    return Reasoning(**given, reasoning_effort=effort if isinstance(effort, str) else None)
+    if effort is not None and effort not in REASONING_EFFORTS:
+        # refused before the cards are fetched to check it: no request for a typo
+        raise BadRequest(
+            f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, not {effort!r}",
+            param="reasoning_effort",
+        )
+    return Reasoning(**given, reasoning_effort=effort)

@@ -66,7 +66,25 @@ class ChatOptions(CompletionOptions, total=False):
     """A dict as OpenAI defines it, or a pydantic model class (sent as its JSON Schema)."""
 
 
+class MessagesOptions(TypedDict, total=False):
+    """Keywords of ``messages`` and ``stream_messages`` (Anthropic's Messages API)."""
+
+    system: str | Sequence[Mapping[str, Any]] | None
+    """The system prompt: a string or a list of text blocks."""
+    stop_sequences: Sequence[str] | None
+    temperature: float | None
+    """0 to 1 (Anthropic's range)."""
+    top_p: float | None
+    top_k: int | None
+    thinking: bool | Mapping[str, Any] | None
+    """False (sent as ``{"type": "disabled"}``) or Anthropic's object as given."""
+    zdr: bool | None
+    timeout: Timeouts | float | None
+    extra_body: Mapping[str, Any] | None
+
+
 COMPLETION_KEYS = frozenset(CompletionOptions.__annotations__)
+MESSAGES_KEYS = frozenset(MessagesOptions.__annotations__)
 CHAT_KEYS = frozenset(ChatOptions.__annotations__) | COMPLETION_KEYS
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 from wafer_grammar.client import parse
 from wafer_grammar.client.errmap import error_from_response
@@ -32,8 +32,22 @@ from wafer_grammar.client.types import (
 )
 from wafer_grammar.errors import ConnectionFailed, MalformedResponse
 
-ChunkT = TypeVar("ChunkT", bound="CompletionChunk | ChatCompletionChunk")
-ResultT = TypeVar("ResultT", bound="Completion | ChatCompletion")
+if TYPE_CHECKING:
+    from wafer_grammar.client.messages import Message, MessageEvent
+
+ChunkT = TypeVar("ChunkT", bound="CompletionChunk | ChatCompletionChunk | MessageEvent")
+ResultT = TypeVar("ResultT", bound="Completion | ChatCompletion | Message")
+
+
+# An error event names no status; its type says which one it stands for.
+_ERROR_STATUS = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "rate_limit_error": 429,
+    "overloaded_error": 503,
+}
 
 
 @dataclass
@@ -72,6 +86,26 @@ class Assembler(Generic[ChunkT, ResultT]):
         if data.strip() == DONE:
             self.done = True
             return None
+        doc = self._load(data)
+        chunk = parse.shaped(
+            self._parse,
+            doc,
+            what="stream chunk",
+            request_id=self.request_id,
+            status=200,
+            secret=self.secret,
+        )
+        # OpenAI-shaped chunks only: the Messages assembler has its own event().
+        head = cast("CompletionChunk | ChatCompletionChunk", chunk)
+        self.id = self.id or head.id
+        self.model = self.model or head.model
+        self.created = self.created if self.created is not None else head.created
+        if head.usage is not None:
+            self.usage = head.usage
+        return self._fold(chunk)
+
+    def _load(self, data: str) -> Any:
+        """One event's JSON; an error event (OpenAI's or Anthropic's shape) is raised."""
         try:
             doc = json.loads(data)
         except (ValueError, RecursionError):
@@ -84,23 +118,12 @@ class Assembler(Generic[ChunkT, ResultT]):
         if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
             # An error after the 200 status line: map it as the answer it stands for.
             error = doc["error"]
-            status = error.get("status") if isinstance(error.get("status"), int) else 500
+            status = error.get("status")
+            if not isinstance(status, int):
+                status = _ERROR_STATUS.get(str(error.get("type")), 500)
             headers = {"x-request-id": self.request_id} if self.request_id else {}
             raise error_from_response(status, headers, data.encode(), secret=self.secret)
-        chunk = parse.shaped(
-            self._parse,
-            doc,
-            what="stream chunk",
-            request_id=self.request_id,
-            status=200,
-            secret=self.secret,
-        )
-        self.id = self.id or chunk.id
-        self.model = self.model or chunk.model
-        self.created = self.created if self.created is not None else chunk.created
-        if chunk.usage is not None:
-            self.usage = chunk.usage
-        return self._fold(chunk)
+        return doc
 
     def end(self) -> None:
         """The connection ended: an answer without ``[DONE]`` is incomplete."""

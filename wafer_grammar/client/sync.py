@@ -15,6 +15,7 @@ from wafer_grammar.client import options as opts
 from wafer_grammar.client.bounded import ErrorBody
 from wafer_grammar.client.config import ClientConfig, Limits, Timeouts, resolve_config
 from wafer_grammar.client.core import ClientCore, RequestSpec
+from wafer_grammar.client.messages import Message, MessageEvent, thinking_enabled
 from wafer_grammar.client.profiles import ServerProfile
 from wafer_grammar.client.retry import RetryPolicy, RetryState
 from wafer_grammar.client.sse import SSEDecoder
@@ -103,7 +104,7 @@ class Stream(Generic[ChunkT, ResultT]):
         """Read the rest of the stream; the whole answer, as the non-streamed call gives it."""
         for _ in self:
             pass
-        return self._client._core.checked(self._spec, self._assembler.result())
+        return self._client._core.finished(self._spec, self._assembler.result())
 
     def close(self) -> None:
         self._chunks.close()
@@ -351,6 +352,70 @@ class WaferClient:
     ) -> Stream[ChatCompletionChunk, ChatCompletion]:
         """As :meth:`chat`, streamed (a tool call arrives whole in one chunk on Wafer)."""
         spec = self._spec("stream_chat", model, messages, options, chat=True, stream=True)
+        response = self._send(spec)
+        assembler = self._core.assembler(spec, response.headers)
+        return Stream(response, assembler, self, spec)  # type: ignore[arg-type]
+
+    def _messages_spec(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        max_tokens: int,
+        stream: bool,
+        options: Mapping[str, Any],
+    ) -> RequestSpec:
+        for name in options:
+            if name not in opts.MESSAGES_KEYS:
+                method = "stream_messages" if stream else "messages"
+                raise TypeError(f"{method}() got an unexpected keyword argument {name!r}")
+        thinking_enabled(options.get("thinking"))  # a bad shape is refused before any request
+        if self._core.needs_cards(options):
+            self.models()
+        return self._core.messages_spec(
+            model, messages, max_tokens=max_tokens, stream=stream, **options
+        )
+
+    def messages(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int,
+        **options: Unpack[opts.MessagesOptions],
+    ) -> Message:
+        """``POST /v1/messages``: Anthropic's Messages API (Wafer's Anthropic-compatible
+        endpoint, or the embedded server's).
+
+        Parameters:
+            model: the model ID (case-sensitive).
+            messages: ``{"role": "user" | "assistant", "content": str | blocks}`` dicts.
+            max_tokens: most tokens to generate (required, as Anthropic requires it).
+            options: ``system``, ``stop_sequences``, ``temperature``, ``top_p``, ``top_k``,
+                ``thinking`` (False or ``{"type": "disabled"}``; an enabled one for models
+                that reason), ``zdr``, ``timeout``, ``extra_body`` (see :class:`MessagesOptions`).
+
+        Returns:
+            A :class:`Message`: ``content`` blocks (``.text`` joins them), ``stop_reason``,
+            ``usage.input_tokens`` / ``usage.output_tokens``.
+
+        Raises:
+            BadRequest, ThinkingUnsupported, and every :class:`APIError` :meth:`chat` raises.
+        """
+        spec = self._messages_spec(model, messages, max_tokens, False, options)
+        response = self._send(spec)
+        return self._core.parse_message(response.content, response.headers, response.status_code)
+
+    def stream_messages(
+        self,
+        model: str,
+        messages: Sequence[Mapping[str, Any]],
+        *,
+        max_tokens: int,
+        **options: Unpack[opts.MessagesOptions],
+    ) -> Stream[MessageEvent, Message]:
+        """As :meth:`messages`, streamed: iterate the events (``event.text`` is the text a
+        ``content_block_delta`` adds); ``final()`` gives the whole :class:`Message`."""
+        spec = self._messages_spec(model, messages, max_tokens, True, options)
         response = self._send(spec)
         assembler = self._core.assembler(spec, response.headers)
         return Stream(response, assembler, self, spec)  # type: ignore[arg-type]

@@ -19,6 +19,8 @@ from wafer_grammar.errors import (
     InvalidRequest,
     TokenizerError,
 )
+from wafer_grammar.local.anthropic import parse_messages
+from wafer_grammar.local.chat_messages import for_template
 from wafer_grammar.local.engine import Engine, Generation
 from wafer_grammar.local.protocol import Request, parse_chat, parse_completion
 from wafer_grammar.local.responses import Shaper, error_body, model_card
@@ -65,19 +67,20 @@ class App:
         return {"object": "list", "data": [self.card()]}
 
     def card(self) -> dict[str, Any]:
-        entry = self.engine.tokenizer.entry
         return model_card(
             self.model_id,
             created=self.created,
             max_model_len=self.engine.config.max_model_len,
             json_schema=json_schema_converter() is not None,
-            reasoning=entry is not None and entry.reasoning != "none",
+            reasoning=self.reasons(),
         )
 
     def parse(self, path: str, doc: dict[str, Any]) -> Request:
         """Validate a body for ``path``; an unknown model is a 404."""
         if path == "/v1/chat/completions":
             request = parse_chat(doc, json_schema_grammar=json_schema_converter())
+        elif path == "/v1/messages":
+            request = parse_messages(doc)
         else:
             request = parse_completion(doc)
         if request.model != self.model_id:
@@ -89,36 +92,70 @@ class App:
             )
         return request
 
+    def reasons(self) -> bool:
+        """Whether the served model can reason (its registry entry says so)."""
+        entry = self.engine.tokenizer.entry
+        return entry is not None and entry.reasoning != "none"
+
+    def prompt(self, request: Request) -> list[int]:
+        """The prompt's token ids: the chat rendered with the template, or as given."""
+        engine = self.engine
+        if not request.chat:
+            assert request.prompt is not None
+            return engine.prompt_ids(request.prompt)
+        if request.thinking and not self.reasons():
+            field = request.thinking_field or "thinking"
+            raise InvalidRequest(
+                f"{field} turns reasoning on, but {self.model_id} does not reason "
+                "(wafer.capabilities.reasoning is false); turn it off or leave it out",
+                param=field,
+                code="unsupported_parameter",
+            )
+        plan = request.tools
+        # Offered tools are shown even under tool_choice "none": earlier turns may use them.
+        tools_text = plan.system_text() if plan is not None and plan.tools else None
+        messages = for_template(request.messages, tools_text=tools_text)
+        try:
+            prompt = engine.tokenizer.encode_chat(messages, thinking=request.thinking)
+        except (TokenizerError, TypeError, ValueError) as exc:
+            if isinstance(exc, InvalidRequest):
+                raise
+            raise InvalidRequest(str(exc), param="messages") from exc
+        return prompt.ids
+
+    def grammar(self, request: Request) -> str | None:
+        """The EBNF the answer is decoded under: the request's, or its tools' grammar."""
+        plan = request.tools
+        if plan is None or not plan.active:
+            return request.ebnf
+        from wafer_grammar.grammar import Grammar
+
+        return plan.grammar(request.ebnf, Grammar.from_json_schema)
+
     def start(self, request: Request) -> tuple[Generation, Shaper]:
         """Tokenize, check the budget, compile the grammar and queue the generation."""
         engine = self.engine
-        if request.chat:
-            try:
-                prompt = engine.tokenizer.encode_chat(
-                    request.messages,
-                    thinking=request.thinking,
-                    template_kwargs=request.template_kwargs or None,
-                )
-            except (TokenizerError, TypeError, ValueError) as exc:
-                if isinstance(exc, InvalidRequest):
-                    raise
-                raise InvalidRequest(str(exc), param="messages") from exc
-            ids = prompt.ids
-        else:
-            assert request.prompt is not None
-            ids = engine.prompt_ids(request.prompt)
+        ids = self.prompt(request)
         params = request.params(
             prompt_tokens=len(ids),
             max_model_len=engine.config.max_model_len,
             max_n=engine.config.max_n,
         )
-        generation = engine.submit(ids, grammar=request.ebnf, params=params)
+        size = engine.loaded.vocab_size
+        bad = next((t for t, _ in params.logit_bias if t >= size), None)
+        if bad is not None:
+            raise InvalidRequest(
+                f"logit_bias token id {bad} is outside the vocabulary (0..{size - 1})",
+                param="logit_bias",
+            )
+        generation = engine.submit(ids, grammar=self.grammar(request), params=params)
         shaper = Shaper(
             chat=request.chat,
             model=self.model_id,
             tokenizer=engine.tokenizer,
             logprobs=request.logprobs,
             top_logprobs=request.top_logprobs,
+            tools=request.tools,
         )
         return generation, shaper
 

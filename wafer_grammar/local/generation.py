@@ -67,6 +67,8 @@ def run(loaded: LoadedModel, job: DecodeJob, emit: Emit) -> int:
     ]
     bitmask = xgr.allocate_token_bitmask(n, loaded.vocab_size) if job.grammar is not None else None
     stops = set(loaded.stop_token_ids)
+    bias = sampling.bias_tensor(params, loaded.vocab_size)
+    counts = torch.zeros(n, loaded.vocab_size) if params.penalized else None
     total = 0
     with torch.inference_mode():
         cache = _new_cache(loaded.model)
@@ -74,7 +76,7 @@ def run(loaded: LoadedModel, job: DecodeJob, emit: Emit) -> int:
         for _step in range(params.max_tokens):
             if job.cancelled.is_set():
                 return total
-            logits = _forward(loaded.model, ids, cache)
+            logits = sampling.adjust(_forward(loaded.model, ids, cache), params, counts, bias)
             active = [i for i, r in enumerate(rows) if not r.finished]
             if bitmask is not None:
                 for i in active:
@@ -87,6 +89,8 @@ def run(loaded: LoadedModel, job: DecodeJob, emit: Emit) -> int:
                 deltas.append(_advance(rows[i], i, int(chosen[i]), infos, stops, params))
                 total += 1
             emit(deltas)
+            if counts is not None:
+                counts[torch.arange(n), chosen] += 1
             if all(r.finished for r in rows):
                 return total
             # Finished rows keep stepping with their last token: lockstep is cheaper

@@ -1,8 +1,14 @@
 """Request validation for the local server: Wafer's fields, checked and typed, nothing ignored.
 
-A parameter the engine does not implement is refused with 400
-(``unsupported_parameter``) rather than silently dropped, as Wafer does. An
-explicit ``null`` counts as absent.
+Every row of Wafer's chat request table is honoured or refused with a 400 that
+names it (``param``) and says why, as Wafer does; a field outside the table is
+refused (``unsupported_parameter``) rather than silently dropped. An explicit
+``null`` counts as absent. Reasoning controls that turn reasoning off are
+honoured (reasoning is off by default); turning it on is checked against the
+model once it is known (:meth:`App.start`). ``chat_template_kwargs`` is not a
+Wafer field: it is kept for SGLang-style clients, but only its reasoning
+switches (``enable_thinking``, ``thinking``); any other key is a 400, since
+the model's template reads no other variable.
 """
 
 from __future__ import annotations
@@ -14,27 +20,50 @@ from typing import Any
 
 from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local.params import SamplingParams
+from wafer_grammar.local.tools import ToolPlan, parse_tools
 
-_SAMPLING = ("temperature", "top_p", "top_k", "seed", "stop", "n")
+_SAMPLING = (
+    "temperature",
+    "top_p",
+    "top_k",
+    "min_p",
+    "frequency_penalty",
+    "presence_penalty",
+    "repetition_penalty",
+    "logit_bias",
+    "seed",
+    "stop",
+    "n",
+)
 COMPLETION_FIELDS = frozenset(
     {"model", "prompt", "ebnf", "max_tokens", "logprobs", "stream", "stream_options", *_SAMPLING}
 )
+REASONING_FIELDS = ("thinking", "reasoning_effort", "enable_thinking", "preserve_thinking")
+REASONING_EFFORTS = ("none", "low", "medium", "high", "max")
 CHAT_FIELDS = frozenset(
     {
+        # Wafer's chat request table, every row
         "model",
         "messages",
-        "ebnf",
-        "response_format",
         "max_tokens",
-        "max_completion_tokens",
-        "logprobs",
-        "top_logprobs",
         "stream",
         "stream_options",
-        "chat_template_kwargs",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "response_format",
+        "logprobs",
+        "top_logprobs",
+        *REASONING_FIELDS,
         *_SAMPLING,
+        # beyond the table: SGLang's grammar field, OpenAI's newer max_tokens name,
+        # and the reasoning switches of chat_template_kwargs (see the module doc)
+        "ebnf",
+        "max_completion_tokens",
+        "chat_template_kwargs",
     }
 )
+STREAM_OPTIONS = ("include_usage", "continuous_usage_stats")
 DEFAULT_COMPLETION_MAX_TOKENS = 16
 """OpenAI's default for ``/v1/completions``; chat defaults to the rest of the context."""
 
@@ -61,7 +90,9 @@ class Request:
     prompt: str | list[int] | None = None
     messages: list[dict[str, Any]] = field(default_factory=list)
     thinking: bool = False
-    template_kwargs: dict[str, Any] = field(default_factory=dict)
+    thinking_field: str | None = None
+    """The field that turned reasoning on (named in the refusal when the model cannot)."""
+    tools: ToolPlan | None = None
     ebnf: str | None = None
     max_tokens: int | None = None
     """None: the endpoint's default (16 for completions, the rest of the context for chat)."""
@@ -70,7 +101,9 @@ class Request:
     top_logprobs: int = 0
     stream: bool = False
     include_usage: bool = True
-    """Streams end with a usage chunk unless ``stream_options.include_usage`` is false."""
+    """Streams end with a usage chunk (always for chat: Wafer forces it and its value wins)."""
+    continuous_usage: bool = False
+    """Usage on every chunk (always for chat, as Wafer forces ``continuous_usage_stats``)."""
 
     def params(self, *, prompt_tokens: int, max_model_len: int, max_n: int) -> SamplingParams:
         """The sampling parameters, with ``max_tokens`` defaulted for this endpoint."""
@@ -154,20 +187,8 @@ def parse_chat(doc: Mapping[str, Any], *, json_schema_grammar: Any = None) -> Re
         if not req.logprobs:
             raise InvalidRequest("top_logprobs needs logprobs: true", param="top_logprobs")
         req.top_logprobs = _int(doc["top_logprobs"], "top_logprobs")
-    kwargs = doc.get("chat_template_kwargs", {})
-    if not isinstance(kwargs, dict):
-        raise InvalidRequest("chat_template_kwargs must be an object", param="chat_template_kwargs")
-    kwargs = dict(kwargs)
-    for switch in ("enable_thinking", "thinking"):
-        if switch in kwargs:
-            value = kwargs.pop(switch)
-            if not isinstance(value, bool):
-                raise InvalidRequest(
-                    f"chat_template_kwargs.{switch} must be true or false",
-                    param="chat_template_kwargs",
-                )
-            req.thinking = value
-    req.template_kwargs = kwargs
+    _reasoning(doc, req)
+    req.tools = parse_tools(doc)
     _common(doc, req)
     if "response_format" in doc:
         grammar = _response_format(doc["response_format"], json_schema_grammar)
@@ -176,7 +197,81 @@ def parse_chat(doc: Mapping[str, Any], *, json_schema_grammar: Any = None) -> Re
                 "give ebnf or a response_format grammar, not both", param="response_format"
             )
         req.ebnf = grammar if grammar is not None else req.ebnf
+    if req.tools is not None and req.tools.must_call and req.ebnf is not None:
+        raise InvalidRequest(
+            "tool_choice asks for a tool call, which leaves no room for a "
+            "response_format (or ebnf) answer; use tool_choice auto",
+            param="tool_choice",
+        )
+    if req.stream:
+        # Wafer sets {"include_usage": true, "continuous_usage_stats": true} on every
+        # streaming chat completion, and its values win over the request's.
+        req.include_usage = req.continuous_usage = True
     return req
+
+
+def _reasoning(doc: Mapping[str, Any], req: Request) -> None:
+    """The reasoning controls; off is a no-op (the default), on is remembered with its field."""
+    on: list[str] = []
+    if "thinking" in doc:
+        value = doc["thinking"]
+        if isinstance(value, dict):
+            kind = value.get("type")
+            extra = set(value) - {"type", "keep"}
+            if kind not in ("enabled", "disabled") or extra:
+                raise InvalidRequest(
+                    'thinking must be {"type": "enabled"} or {"type": "disabled"} '
+                    '(optionally with "keep": "all"), or true/false',
+                    param="thinking",
+                )
+            if "keep" in value and (value["keep"] != "all" or kind != "enabled"):
+                raise InvalidRequest(
+                    'thinking keep must be "all", with type "enabled"', param="thinking"
+                )
+            enabled = kind == "enabled"
+        elif isinstance(value, bool):
+            enabled = value
+        else:
+            raise InvalidRequest(
+                'thinking must be {"type": "enabled"}, {"type": "disabled"}, true or false',
+                param="thinking",
+            )
+        if enabled:
+            on.append("thinking")
+    if "reasoning_effort" in doc:
+        effort = doc["reasoning_effort"]
+        if effort not in REASONING_EFFORTS:
+            raise InvalidRequest(
+                f"reasoning_effort must be one of {', '.join(REASONING_EFFORTS)}, not {effort!r}",
+                param="reasoning_effort",
+            )
+        if effort != "none":
+            on.append("reasoning_effort")
+    for name in ("enable_thinking", "preserve_thinking"):
+        if name in doc:
+            if not isinstance(doc[name], bool):
+                raise InvalidRequest(f"{name} must be true or false", param=name)
+            if doc[name]:
+                on.append(name)
+    kwargs = doc.get("chat_template_kwargs", {})
+    if not isinstance(kwargs, dict):
+        raise InvalidRequest("chat_template_kwargs must be an object", param="chat_template_kwargs")
+    for key, value in kwargs.items():
+        if key not in ("enable_thinking", "thinking"):
+            raise InvalidRequest(
+                f"chat_template_kwargs.{key} is not supported: only the reasoning switches "
+                "enable_thinking and thinking are (chat_template_kwargs is not a Wafer field; "
+                "use the request table's reasoning controls)",
+                param="chat_template_kwargs",
+            )
+        if not isinstance(value, bool):
+            raise InvalidRequest(
+                f"chat_template_kwargs.{key} must be true or false", param="chat_template_kwargs"
+            )
+        if value:
+            on.append("chat_template_kwargs")
+    if on:
+        req.thinking, req.thinking_field = True, on[0]
 
 
 def _present(doc: Mapping[str, Any], allowed: frozenset[str]) -> dict[str, Any]:
@@ -222,16 +317,19 @@ def _common(doc: Mapping[str, Any], req: Request) -> None:
     if options is not None:
         if not req.stream:
             raise InvalidRequest("stream_options needs stream: true", param="stream_options")
-        if not isinstance(options, dict) or set(options) - {"include_usage"}:
+        if not isinstance(options, dict) or set(options) - set(STREAM_OPTIONS):
             raise InvalidRequest(
-                'stream_options takes only {"include_usage": true|false}', param="stream_options"
+                'stream_options takes only {"include_usage": true|false, '
+                '"continuous_usage_stats": true|false}',
+                param="stream_options",
             )
-        include = options.get("include_usage", True)
-        if not isinstance(include, bool):
-            raise InvalidRequest(
-                "stream_options.include_usage must be true or false", param="stream_options"
-            )
-        req.include_usage = include
+        for key in STREAM_OPTIONS:
+            if key in options and not isinstance(options[key], bool):
+                raise InvalidRequest(
+                    f"stream_options.{key} must be true or false", param="stream_options"
+                )
+        req.include_usage = options.get("include_usage", True)
+        req.continuous_usage = options.get("continuous_usage_stats", False)
     # Checked here, not only when decoding starts, so a bad value fails before any work.
     req.params(prompt_tokens=1, max_model_len=2**31, max_n=2**31)
 

@@ -18,6 +18,7 @@ from wafer_grammar.local.engine_results import (
     EngineTokenLogprob,
     EngineUsage,
 )
+from wafer_grammar.local.tools import ToolPlan, parse_calls
 from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 ERROR_TYPES = {
@@ -53,6 +54,7 @@ def error_body(
 
 
 def usage_body(usage: EngineUsage) -> dict[str, int]:
+    """``usage`` as OpenAI shapes it."""
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
@@ -68,7 +70,11 @@ def model_card(
     json_schema: bool,
     reasoning: bool,
 ) -> dict[str, Any]:
-    """The ``/v1/models`` entry, in Wafer's shape (capabilities, pricing at zero)."""
+    """The ``/v1/models`` entry, in Wafer's shape: every field of its docs' example.
+
+    Capabilities beyond Wafer's three (``vision``, ``tools``, ``reasoning``) say what
+    this server's endpoints take; pricing is zero (nothing is billed locally).
+    """
     return {
         "id": model_id,
         "object": "model",
@@ -78,17 +84,25 @@ def model_card(
         # Nothing leaves this machine, so zero data retention holds trivially.
         "zdr_supported": True,
         "wafer": {
+            "display_name": model_id,
+            "description": (
+                f"{model_id} on wafer-grammar's embedded engine (CPU, XGrammar-constrained "
+                "decoding), served locally."
+            ),
+            "tier": "local",
+            "context_length": max_model_len,
             "capabilities": {
                 "vision": False,
-                "tools": False,
+                "tools": json_schema,  # tool arguments are enforced through the converter
+                "reasoning": reasoning,
                 "completions": True,
                 "chat_completions": True,
+                "messages": True,
                 "token_ids": True,
                 "ebnf": True,
                 "json_schema": json_schema,
                 "logprobs": True,
                 "streaming": True,
-                "reasoning": reasoning,
             },
             # Wafer's shape: cents per million tokens, cache reads priced apart.
             "pricing": {
@@ -104,9 +118,17 @@ class Shaper:
     """Builds the bodies of one response (one ID, one creation time, one model)."""
 
     def __init__(
-        self, *, chat: bool, model: str, tokenizer: Tokenizer, top_logprobs: int, logprobs: bool
+        self,
+        *,
+        chat: bool,
+        model: str,
+        tokenizer: Tokenizer,
+        top_logprobs: int,
+        logprobs: bool,
+        tools: ToolPlan | None = None,
     ) -> None:
         self.chat = chat
+        self.tools = tools if tools is not None and tools.active else None
         self.model = model
         self.id = new_id(chat)
         self.created = int(time.time())
@@ -165,19 +187,55 @@ class Shaper:
 
     def _choice(self, c: EngineChoice) -> dict[str, Any]:
         out: dict[str, Any] = {"index": c.index}
+        finish: str | None = c.finish_reason
         if self.chat:
-            out["message"] = {"role": "assistant", "content": c.text}
+            calls = parse_calls(c.text) if self.tools is not None else None
+            if calls is not None:
+                out["message"] = {"role": "assistant", "content": None, "tool_calls": calls}
+                finish = "tool_calls"
+            else:
+                out["message"] = {"role": "assistant", "content": c.text}
         else:
             out["text"] = c.text
         out["logprobs"] = self._logprobs_body(c.logprobs)
-        out["finish_reason"] = c.finish_reason
+        out["finish_reason"] = finish
         out["matched_stop"] = c.matched_stop
         return out
 
-    def chunk(self, deltas: Sequence[EngineDelta]) -> dict[str, Any]:
-        """One stream chunk holding one decoding step's deltas."""
+    def chunk(
+        self, deltas: Sequence[EngineDelta], usage: EngineUsage | None = None
+    ) -> dict[str, Any]:
+        """One stream chunk holding one decoding step's deltas (and the usage so far)."""
         body = self._envelope(chunk=True)
         body["choices"] = [self._chunk_choice(d) for d in deltas]
+        if usage is not None:
+            body["usage"] = usage_body(usage)
+        return body
+
+    def tool_chunk(
+        self,
+        delta: EngineDelta,
+        calls: list[dict[str, Any]],
+        usage: EngineUsage | None = None,
+    ) -> dict[str, Any]:
+        """The chunk carrying a choice's whole ``tool_calls`` (Wafer sends them in one)."""
+        body = self._envelope(chunk=True)
+        message: dict[str, Any] = {"content": None}
+        if delta.index not in self._started:
+            self._started.add(delta.index)
+            message["role"] = "assistant"
+        message["tool_calls"] = [{"index": i, **call} for i, call in enumerate(calls)]
+        body["choices"] = [
+            {
+                "index": delta.index,
+                "delta": message,
+                "logprobs": self._logprobs_body(delta.logprobs),
+                "finish_reason": "tool_calls",
+                "matched_stop": delta.matched_stop,
+            }
+        ]
+        if usage is not None:
+            body["usage"] = usage_body(usage)
         return body
 
     def _chunk_choice(self, d: EngineDelta) -> dict[str, Any]:

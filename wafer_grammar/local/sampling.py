@@ -7,6 +7,45 @@ import torch
 from wafer_grammar.local.params import SamplingParams
 
 
+def bias_tensor(params: SamplingParams, vocab_size: int) -> torch.Tensor | None:
+    """``logit_bias`` as a dense ``[vocab]`` tensor (None when there is none)."""
+    if not params.logit_bias:
+        return None
+    bias = torch.zeros(vocab_size)
+    for token, value in params.logit_bias:
+        bias[token] = value
+    return bias
+
+
+def adjust(
+    logits: torch.Tensor,
+    params: SamplingParams,
+    counts: torch.Tensor | None,
+    bias: torch.Tensor | None,
+) -> torch.Tensor:
+    """Penalties and biases, applied before the grammar mask (so a masked token stays out).
+
+    ``counts`` ``[rows, vocab]`` is how often each token was generated in each row.
+    The repetition penalty is SGLang's (multiplicative, on generated tokens); the
+    frequency and presence penalties are OpenAI's (additive); ``logit_bias`` is added
+    last. Greedy decoding takes the argmax of the result, so all of them still apply.
+    """
+    if counts is not None and params.penalized:
+        seen = counts > 0
+        if params.repetition_penalty != 1.0:
+            penalized = torch.where(
+                logits > 0, logits / params.repetition_penalty, logits * params.repetition_penalty
+            )
+            logits = torch.where(seen, penalized, logits)
+        if params.frequency_penalty:
+            logits = logits - params.frequency_penalty * counts
+        if params.presence_penalty:
+            logits = logits - params.presence_penalty * seen.to(logits.dtype)
+    if bias is not None:
+        logits = logits + bias
+    return logits
+
+
 def log_probs(logits: torch.Tensor) -> torch.Tensor:
     """Log-probabilities of masked logits (disallowed tokens are -inf, so they get -inf)."""
     return torch.log_softmax(logits.float(), dim=-1)
@@ -23,8 +62,8 @@ def sample(
 ) -> torch.Tensor:
     """One token id per row of ``logits`` ``[rows, vocab]`` (already grammar-masked).
 
-    Temperature divides the logits, then top-k and top-p cut the tail, as vLLM
-    and SGLang order them. Masked tokens stay at -inf, so they are never drawn.
+    Temperature divides the logits, then top-k, top-p and min-p cut the tail, as
+    vLLM and SGLang order them. Masked tokens stay at -inf, so they are never drawn.
     """
     if params.greedy:
         return torch.argmax(logits, dim=-1)
@@ -35,6 +74,10 @@ def sample(
     if params.top_p < 1.0:
         scaled = _top_p(scaled, params.top_p)
     probs = torch.softmax(scaled, dim=-1)
+    if params.min_p > 0.0:
+        # The most likely token always survives (its ratio is 1), so a row never empties.
+        floor = params.min_p * probs.max(dim=-1, keepdim=True).values
+        probs = probs.masked_fill(probs < floor, 0.0)
     return torch.multinomial(probs, num_samples=1, generator=generator).squeeze(-1)
 
 

@@ -1,4 +1,5 @@
-"""The local HTTP server: Wafer's ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``.
+"""The local HTTP server: Wafer's ``/v1/models``, ``/v1/completions``, ``/v1/chat/completions``
+and the Anthropic-compatible ``/v1/messages``.
 
 Standard library only (``ThreadingHTTPServer``): one thread per connection
 parses, validates and streams; all decoding happens on the engine's worker, in
@@ -20,6 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from wafer_grammar.errors import InvalidRequest
+from wafer_grammar.local import anthropic, streaming
 from wafer_grammar.local.app import App, error_answer
 from wafer_grammar.local.engine import Engine, Generation
 from wafer_grammar.local.engine_config import EngineConfig
@@ -31,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_wafer_grammar/"
 MAX_BODY = 16 * 1024 * 1024
+MESSAGES = "/v1/messages"
 
 
 class _Cut(Exception):
@@ -85,7 +88,19 @@ class _Handler(BaseHTTPRequestHandler):
         param: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        self._send_json(status, error_body(message, status=status, code=code, param=param), headers)
+        if self._anthropic:
+            body = anthropic.error_body(status, message)
+        else:
+            body = error_body(message, status=status, code=code, param=param)
+        self._send_json(status, body, headers)
+
+    def _answer_error(self, exc: BaseException, chat: bool) -> None:
+        answer = error_answer(exc, chat=chat)
+        if self._anthropic:
+            message = answer.body["error"]["message"]
+            self._send_json(answer.status, anthropic.error_body(answer.status, message))
+        else:
+            self._send_json(answer.status, answer.body)
 
     def _read_body(self) -> bytes:
         length = self.headers.get("Content-Length")
@@ -112,24 +127,45 @@ class _Handler(BaseHTTPRequestHandler):
         if key is None:
             return True
         header = self.headers.get("Authorization")
-        if header is None:
+        anthropic_key = self.headers.get("x-api-key")
+        if header is None and anthropic_key is None:
             self._error(
                 401,
-                "missing API key: send the header 'Authorization: Bearer <key>'",
+                "missing API key: send the header 'Authorization: Bearer <key>'"
+                + (" (or 'x-api-key: <key>')" if self._anthropic else ""),
                 "missing_api_key",
             )
             return False
-        scheme, _, token = header.partition(" ")
+        if header is not None:
+            scheme, _, token = header.partition(" ")
+            ok = scheme.lower() == "bearer"
+        else:
+            token, ok = anthropic_key or "", True
         # compare_digest: the time taken does not reveal how much of the key matched.
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), key):
+        if not ok or not hmac.compare_digest(token.strip().encode(), key):
             self._error(401, "invalid API key", "invalid_api_key")
             return False
         return True
+
+    def _zdr_ok(self) -> bool:
+        """``Wafer-ZDR: required`` is accepted (nothing leaves this machine); any other
+        value is refused, as a header Wafer does not define."""
+        value = self.headers.get("Wafer-ZDR")
+        if value is None or value.strip().lower() == "required":
+            return True
+        self._error(
+            400,
+            f"Wafer-ZDR must be 'required' (the only value Wafer defines), not {value!r}",
+            "invalid_request",
+            "Wafer-ZDR",
+        )
+        return False
 
     def _dispatch(self, method: str) -> None:
         self._status = 0
         fault: Fault | None = None
         path = self.path.split("?", 1)[0]
+        self._anthropic = path == MESSAGES
         # The log's readers wait for the requests in flight; a control request (which
         # reads the log) must not wait for itself.
         tracked = not path.startswith(CONTROL_PREFIX)
@@ -143,6 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, {"status": "ok"})
                 return
             if not self._authorized():
+                return
+            if path.startswith("/v1/") and not self._zdr_ok():
                 return
             if path.startswith(CONTROL_PREFIX):
                 self._control(method, path)
@@ -161,8 +199,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         except InvalidRequest as exc:
             self.close_connection = True  # the body may be unread
-            answer = error_answer(exc)
-            self._send_json(answer.status, answer.body)
+            self._answer_error(exc, chat=False)
         finally:
             self.server.faults.record(
                 RequestRecord(method, path, self._status, fault.kind if fault else None),
@@ -206,7 +243,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "model_not_found",
                 "model",
             )
-        elif path in ("/v1/completions", "/v1/chat/completions"):
+        elif path in ("/v1/completions", "/v1/chat/completions", MESSAGES):
             if method != "POST":
                 self._error(405, f"{path} takes POST", "method_not_allowed")
             else:
@@ -215,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"no route {method} {path}", "not_found")
 
     def _generate(self, path: str, fault: Fault | None) -> None:
-        chat = path == "/v1/chat/completions"
+        chat = path != "/v1/completions"
         if self.server.draining:
             self._error(503, "the server is shutting down", "shutting_down")
             return
@@ -223,22 +260,24 @@ class _Handler(BaseHTTPRequestHandler):
             request = self.server.app.parse(path, parse_json(self._raw))
             generation, shaper = self.server.app.start(request)
         except Exception as exc:  # every refusal becomes an error answer
-            answer = error_answer(exc, chat=chat)
-            self._send_json(answer.status, answer.body)
+            self._answer_error(exc, chat)
             return
         with self.server.track(generation):
             if request.stream:
                 self._stream(request, generation, shaper, fault)
-            else:
-                try:
-                    completion = generation.result()
-                except Exception as exc:
-                    answer = error_answer(exc, chat=chat)
-                    self._send_json(answer.status, answer.body)
-                    return
-                self._send_json(
-                    200, shaper.completion(completion.choices, completion.usage), fault=fault
+                return
+            try:
+                completion = generation.result()
+            except Exception as exc:
+                self._answer_error(exc, chat)
+                return
+            if self._anthropic:
+                body = anthropic.message_body(
+                    anthropic.new_id(), shaper.model, completion.choices[0], completion.usage
                 )
+            else:
+                body = shaper.completion(completion.choices, completion.usage)
+            self._send_json(200, body, fault=fault)
 
     def _stream(
         self, request: Request, generation: Generation, shaper: Shaper, fault: Fault | None
@@ -252,31 +291,45 @@ class _Handler(BaseHTTPRequestHandler):
         self._status = 200
         sent = 0
 
-        def event(payload: str) -> None:
+        def event(payload: str, name: str | None = None) -> None:
             nonlocal sent
             if fault is not None and sent == fault.after_chunks:
                 if fault.kind == "cut_stream":
                     raise _Cut
                 if fault.kind == "malformed_json":
                     payload = payload[: max(1, len(payload) // 2)]
-            self.wfile.write(f"data: {payload}\n\n".encode())
+            head = f"event: {name}\n" if name else ""
+            self.wfile.write(f"{head}data: {payload}\n\n".encode())
             self.wfile.flush()
             sent += 1
 
+        def usage() -> Any:
+            return generation.usage
+
         try:
-            for delta in generation:
-                if delta.text or delta.finish_reason or delta.logprobs:
-                    event(json.dumps(shaper.chunk([delta]), ensure_ascii=False))
-            if request.include_usage and generation.usage is not None:
-                event(json.dumps(shaper.usage_chunk(generation.usage)))
+            if self._anthropic:
+                for name, body in anthropic.events(
+                    anthropic.new_id(), shaper.model, generation, generation.prompt_tokens, usage
+                ):
+                    event(json.dumps(body, ensure_ascii=False), name)
+            else:
+                for body in streaming.chunks(
+                    request, generation, shaper, generation.prompt_tokens, usage
+                ):
+                    event(json.dumps(body, ensure_ascii=False))
         except (_Cut, BrokenPipeError, ConnectionResetError):
             generation.cancel()  # nobody is listening: stop decoding
             raise
         except Exception as exc:  # mid-stream: the status is sent, so the error is an event
             answer = error_answer(exc, chat=request.chat)
+            if self._anthropic:
+                message = answer.body["error"]["message"]
+                event(json.dumps(anthropic.error_body(answer.status, message)), "error")
+                return
             event(json.dumps(answer.body))
-        self.wfile.write(b"data: [DONE]\n\n")
-        self.wfile.flush()
+        if not self._anthropic:
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
 
     def _control(self, method: str, path: str) -> None:
         plan = self.server.faults
