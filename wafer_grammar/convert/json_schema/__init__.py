@@ -20,28 +20,14 @@ def json_schema_ast(
     strict: bool = True,
     whitespace: str = "compact",
 ) -> tuple[GrammarAST, Coverage]:
-    """A grammar whose every output ``json.loads`` and validates against ``schema``.
+    """The AST of a grammar whose every output ``json.loads`` and validates against ``schema``.
 
     :meth:`Grammar.from_json_schema <wafer_grammar.grammar.Grammar.from_json_schema>`
-    wraps the result.
-
-    Parameters:
-        schema: a JSON Schema (a dict, ``True``/``False``, or its JSON text).
-        strict: raise on any keyword the grammar cannot enforce (default). With
-            ``strict=False`` the grammar leaves such keywords out and
-            ``grammar.coverage`` lists every keyword as ``enforced``,
-            ``checked-after-decoding`` or ``ignored``.
-        whitespace: ``"compact"`` (no whitespace, as ``json.dumps(v,
-            separators=(",", ":"))``) or ``"pretty"`` (``json.dumps(v, indent=2)``
-            layout, with each line's indentation bounded to 0..32 spaces).
+    wraps the result and documents the parameters and errors (this function takes the
+    same ones).
 
     Returns:
         The grammar's AST and its :class:`Coverage` report.
-
-    Raises:
-        UnsupportedSchema: (``strict=True``) a keyword that cannot be enforced, naming
-            the keyword and the JSON pointer of its schema; in any mode, a schema
-            that admits no value or a ``$ref`` that cannot be followed.
     """
     if isinstance(schema, str):
         schema = json.loads(schema)
