@@ -263,7 +263,7 @@ class ClientCore:
         text = build.grammar_text(grammar)  # checks it is a Grammar or non-empty text
         if grammar is None or text is None:
             return {}
-        return self.profile.grammar_body(grammar)
+        return self.profile.grammar_body(grammar, text)  # the text rendered once
 
     def chat_spec(
         self,

@@ -46,13 +46,13 @@ class ServerProfile:
     """The chat endpoint takes the grammar too (otherwise chat grammars go through
     ``/v1/completions`` with a locally rendered token-ID prompt)."""
 
-    def grammar_body(self, grammar: Grammar | str) -> dict[str, Any]:
-        """The body fields that carry ``grammar`` to this server.
+    def grammar_body(self, grammar: Grammar | str, ebnf: str) -> dict[str, Any]:
+        """The body fields that carry ``grammar`` (whose EBNF text is ``ebnf``) to this server.
 
         Raises:
             GrammarError: (``llamacpp``) the grammar uses what GBNF cannot express.
         """
-        text = _text_for(self, grammar)
+        text = ebnf if self.dialect != "gbnf" else _gbnf_of(grammar)
         *outer, last = self.grammar_field.split(".")
         body: dict[str, Any] = {last: text}
         for name in reversed(outer):
@@ -60,9 +60,7 @@ class ServerProfile:
         return body
 
 
-def _text_for(profile: ServerProfile, grammar: Grammar | str) -> str:
-    if profile.dialect != "gbnf":
-        return grammar if isinstance(grammar, str) else grammar.to_ebnf()
+def _gbnf_of(grammar: Grammar | str) -> str:
     from wafer_grammar.grammar import Grammar
 
     parsed = Grammar.from_ebnf(grammar) if isinstance(grammar, str) else grammar
