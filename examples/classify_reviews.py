@@ -1,63 +1,46 @@
 """Forced-choice sentiment classification on the embedded engine (no API key, no network).
 
-Each review gets exactly one label: the grammar ``root ::= "positive" | "negative"``
-leaves the model no other output. The probability comes from the logprobs,
-which are taken after the grammar mask: P(label | the answer is one of the labels).
+``classify`` with its default prompt: each review gets exactly one label (the
+grammar leaves the model no other output) and the probability of each label,
+read from the logprobs. ``calibrate=True`` divides out the label prior the model
+shows on content-free inputs ("", "N/A", ...), which a 135M model needs: it leans
+to "positive" whatever the text. The backend is named once on stderr.
 
-Run: .venv/bin/python examples/classify_reviews.py
+Run: .venv/bin/python examples/classify_reviews.py   (or ``make demo``)
 (the first run dequantizes the model once, ~15 s; later runs load it in ~2 s)
 """
 
 from __future__ import annotations
 
-import math
 import time
 
-from wafer_grammar.local import Engine
+from wafer_grammar import classify
 
-LABELS = ("positive", "negative")
-GRAMMAR = " | ".join(f'"{label}"' for label in LABELS)
-# A 135M model needs the task spelled out: the system prompt names the labels,
-# and the user turn asks the question before the review.
-SYSTEM = (
-    "You are a sentiment classifier. Read the review and answer with exactly one word: "
-    "positive or negative."
-)
+MODEL = "SmolLM2-135M-Instruct"
+LABELS = ["positive", "negative"]
 REVIEWS = [
-    "Absolutely loved it! The food was delicious and the staff were wonderful. Highly recommend.",
-    "Terrible experience. The room was dirty, the staff were rude, and I want my money back.",
-    "Best phone I have ever owned. Great battery, amazing camera, I am very happy with it.",
-    "Worst customer service ever. Never again.",
-    "Great value and fast delivery. Five stars!",
+    ("Absolutely loved it! The food was delicious and the staff were wonderful.", "positive"),
+    ("Terrible experience. The room was dirty and the staff were rude.", "negative"),
+    ("Best phone I have ever owned. Great battery, amazing camera.", "positive"),
+    ("Worst customer service ever. Never again.", "negative"),
+    ("Great value and fast delivery. Five stars!", "positive"),
+    ("It stopped working after two days.", "negative"),
 ]
-
-
-def classify(engine: Engine, review: str) -> tuple[str, float]:
-    """The label and its probability."""
-    messages = [
-        {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": f"Is this review positive or negative?\n\n{review}"},
-    ]
-    completion = engine.chat(
-        messages, grammar=f"root ::= {GRAMMAR}", max_tokens=4, temperature=0, logprobs=True
-    )
-    choice = completion.choices[0]
-    stops = set(engine.loaded.stop_token_ids)
-    # A label may span several tokens; its probability is their product (the stop
-    # token after it is not part of the label).
-    logprob = sum(t.logprob for t in choice.logprobs if t.token_id not in stops)
-    return choice.text, math.exp(logprob)
 
 
 def main() -> None:
     start = time.perf_counter()
-    with Engine() as engine:
-        print(f"model loaded in {time.perf_counter() - start:.1f} s\n")
-        print(f"{'LABEL':<10} {'P':>5}  REVIEW")
-        for review in REVIEWS:
-            label, probability = classify(engine, review)
-            shown = review if len(review) <= 70 else review[:67] + "..."
-            print(f"{label:<10} {probability:>5.2f}  {shown}")
+    results = classify(
+        [text for text, _ in REVIEWS], LABELS, model=MODEL, calibrate=True, progress=False
+    )
+    print(f"{'LABEL':<9} {'P':>5}  {'':<8} REVIEW")
+    right = 0
+    for (text, expected), found in zip(REVIEWS, results, strict=True):
+        right += found.label == expected
+        verdict = "ok" if found.label == expected else f"expected {expected}"
+        print(f"{found.label:<9} {found.probabilities[found.label]:>5.2f}  {verdict:<8} {text}")
+    elapsed = time.perf_counter() - start
+    print(f"\n{right}/{len(REVIEWS)} as labelled, in {elapsed:.1f} s (model load included)")
 
 
 if __name__ == "__main__":

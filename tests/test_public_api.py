@@ -14,7 +14,7 @@ def test_all_is_pinned() -> None:
         "BatchJob", "BatchSummary", "ChatCompletion", "ChatTemplateMissing", "Classification",
         "ClientConfig", "Completion", "ConnectionFailed", "ConstraintViolation",
         "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry", "DecodeError",
-        "Diagnostic", "EngineError", "Extraction", "GBNFUnsupported", "Grammar",
+        "Diagnostic", "EmptyTextWarning", "EngineError", "Extraction", "GBNFUnsupported", "Grammar",
         "GrammarBuilder", "GrammarError", "GrammarIgnored", "GrammarRejected",
         "GrammarSyntaxError", "IgnoredParameterWarning", "InvalidInput", "InvalidLabels",
         "InvalidRequest", "LabelDesignWarning", "LabelDistribution", "LabelReport",

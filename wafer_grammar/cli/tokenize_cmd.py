@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.cli.exits import CommandError
-from wafer_grammar.errors import WaferGrammarError
+from wafer_grammar.errors import ChatTemplateMissing, WaferGrammarError
 
 if TYPE_CHECKING:
     from wafer_grammar.client.types import Pricing
@@ -100,6 +100,11 @@ def tokenize_command(args: argparse.Namespace) -> int:
         else:
             ids = tokenizer.encode(text, allow_special=args.allow_special)
         pieces = tokenizer.pieces(ids)
+    except ChatTemplateMissing as exc:
+        raise CommandError(
+            f"{exc.model!r} has no chat template ({exc.detail}); "
+            "pass one with --chat-template FILE_OR_TEXT"
+        ) from exc
     except WaferGrammarError as exc:
         raise CommandError(str(exc)) from exc
     if args.json:

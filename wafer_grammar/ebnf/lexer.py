@@ -122,6 +122,7 @@ class Lexer:
     def __init__(self, text: str) -> None:
         self.text = text
         self.pos = 0
+        self.after_line_start_name = False
         # Lines are found once; positions are plain offsets, turned into line and
         # column only when a token or diagnostic needs them (the hot loop stays cheap).
         self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
@@ -190,6 +191,11 @@ class Lexer:
                 self.pos = end
                 continue
             start = self.mark()
+            # A name alone at the start of its line: what a misspelt `::=` follows.
+            self.after_line_start_name = bool(tokens) and (
+                tokens[-1].type is T.IDENT
+                and (len(tokens) == 1 or tokens[-2].span.line != tokens[-1].span.line)
+            )
             ch = self.peek()
             if not ch:
                 tokens.append(Token(T.EOF, "", self.span_from(start)))
@@ -242,6 +248,11 @@ class Lexer:
             while self.peek() == ":":
                 self.advance()
             self.error("E101", "unexpected ':' (did you mean '::='?)", at)
+            if self.peek() == "=" and self.after_line_start_name:
+                # `name := body` is a definition with a misspelt operator: read it as
+                # one, so the typo is one error, not also "name is not defined".
+                self.advance()
+                return Token(T.ASSIGN, "::=", self.span_from(start))
             return None
         if ch == '"':
             return self.string(start)

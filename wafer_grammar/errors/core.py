@@ -86,7 +86,16 @@ class TokenizerNotFound(TokenizerError, LookupError):
 
 
 class ChatTemplateMissing(TokenizerError, ValueError):
-    """The tokenizer has no chat template and none was supplied."""
+    """The tokenizer has no chat template and none was supplied.
+
+    ``model`` and ``detail`` (why none was found) let an interface other than the
+    Python API say how to supply one in its own words (the CLI: ``--chat-template``).
+    """
+
+    def __init__(self, message: str, *, model: str = "", detail: str = "") -> None:
+        super().__init__(message)
+        self.model = model
+        self.detail = detail
 
 
 class ThinkingUnsupported(TokenizerError, ValueError):

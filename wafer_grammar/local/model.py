@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -118,7 +119,23 @@ def _save_cache(model: Any, entry: Path) -> bool:
     except OSError as exc:
         logger.warning("could not cache the dequantized model in %s: %s", entry, exc)
         return False
+    _drop_stale_entries(entry)
     return True
+
+
+def _drop_stale_entries(entry: Path) -> None:
+    """Remove the cached copies of earlier versions of the same GGUF (~540 MB each).
+
+    An entry is named ``STEM-SIZE-MTIME-vFORMAT``: a replaced file or a new cache
+    format makes the old one unreachable, so it is deleted rather than kept forever.
+    (Deleting a folder another process has memory-mapped is safe on POSIX.)
+    """
+    stem = entry.name.rsplit("-", 3)[0]
+    pattern = re.compile(re.escape(stem) + r"-\d+-\d+-v\d+")
+    for sibling in entry.parent.iterdir():
+        if sibling != entry and pattern.fullmatch(sibling.name):
+            logger.info("removing stale model cache %s", sibling)
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 def _load_cached(entry: Path) -> Any | None:

@@ -493,7 +493,8 @@ class LocalServer:
             return
         httpd.draining = True
         if not httpd.wait_idle(grace):
-            logger.warning("cutting requests still running after %.0f s", grace)
+            if grace > 0:
+                logger.warning("cutting requests still running after %.0f s", grace)
             httpd.cancel_all()
             httpd.wait_idle(5.0)
         httpd.shutdown()
@@ -502,6 +503,11 @@ class LocalServer:
         self.engine.close(timeout=10.0)
         httpd.server_close()
         self._httpd = None
+
+    def cancel_running(self) -> None:
+        """Cut every generation in flight now (their clients have gone); keep serving."""
+        if self._httpd is not None:
+            self._httpd.cancel_all()
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -11,7 +11,7 @@ from wafer_grammar.tasks.api_sync import classify, extract, extract_full, label_
 from wafer_grammar.tasks.backend import Backend, open_async_client, open_client
 from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, run_batch
 from wafer_grammar.tasks.classification import Classification
-from wafer_grammar.tasks.design import LabelDesignWarning, WaferGrammarWarning
+from wafer_grammar.tasks.design import EmptyTextWarning, LabelDesignWarning, WaferGrammarWarning
 from wafer_grammar.tasks.extraction import Extraction
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "BatchJob",
     "BatchSummary",
     "Classification",
+    "EmptyTextWarning",
     "Estimate",
     "Extraction",
     "LabelDesignWarning",

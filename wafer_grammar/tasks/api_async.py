@@ -9,6 +9,7 @@ Docstrings here are written for both APIs.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -18,6 +19,7 @@ from wafer_grammar.tasks.classification import Classification, classification_st
 from wafer_grammar.tasks.concurrency import amap_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
 from wafer_grammar.tasks.label_trie import label_distribution_steps
+from wafer_grammar.tasks.progress import Progress, make_progress
 from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
 
 if TYPE_CHECKING:
@@ -26,8 +28,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-async def arun_steps(steps: Steps[T], client: AsyncWaferClient) -> T:
-    """Drive a task's steps to its value with ``client``."""
+async def arun_steps(steps: Steps[T], client: AsyncWaferClient, *, progress: bool = False) -> T:
+    """Drive a task's steps to its value with ``client``.
+
+    ``progress``: show a bar on stderr over the caller's items (a ``Many`` marked
+    long-running), with the running cost.
+    """
     result: Any = None
     while True:
         try:
@@ -37,11 +43,18 @@ async def arun_steps(steps: Steps[T], client: AsyncWaferClient) -> T:
         if isinstance(step, Complete):
             result = await client.completions(step.model, step.prompt, **step.options)
         elif isinstance(step, Many):
+            bar = make_progress(len(step.bodies), enabled=progress and step.long_running)
 
-            async def run_one(body: Steps[Any]) -> Any:
-                return await arun_steps(body, client)
+            async def run_one(body: Steps[Any], bar: Progress = bar) -> Any:
+                value = await arun_steps(body, client)
+                cost = getattr(value, "cost", None)
+                bar.advance(cost.total_cents if cost is not None else 0.0)
+                return value
 
-            result = await amap_limited(run_one, step.bodies, step.limit)
+            try:
+                result = await amap_limited(run_one, step.bodies, step.limit)
+            finally:
+                bar.close()
         elif isinstance(step, AskProfile):
             result = client.profile
         else:
@@ -65,6 +78,7 @@ async def aclassify(  # type: ignore[overload-overlap]
     concurrency: int = ...,
     method: str = ...,
     calibrate: bool = ...,
+    progress: bool | None = ...,
 ) -> Classification: ...
 @overload
 async def aclassify(
@@ -79,6 +93,7 @@ async def aclassify(
     concurrency: int = ...,
     method: str = ...,
     calibrate: bool = ...,
+    progress: bool | None = ...,
 ) -> list[Classification]: ...
 async def aclassify(
     text_or_texts: str | Sequence[str],
@@ -92,6 +107,7 @@ async def aclassify(
     concurrency: int = 1,
     method: str = "auto",
     calibrate: bool = False,
+    progress: bool | None = None,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -115,6 +131,8 @@ async def aclassify(
         calibrate: divide out the label prior the model shows on content-free inputs
             ("", "N/A", "[MASK]"), then renormalise (contextual calibration; see
             :func:`~wafer_grammar.tasks.classification.calibrated`).
+        progress: a progress bar on stderr over the texts (done, rate, ETA, cost);
+            None: on when stderr is a terminal and there is more than one text.
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -138,13 +156,14 @@ async def aclassify(
         method=method,
         calibrate=calibrate,
     )
+    show = sys.stderr.isatty() if progress is None else progress
     if client is None:
         from wafer_grammar.tasks.backend import open_async_client
 
-        async with open_async_client(base_url) as (opened, _):
-            results = await arun_steps(steps, opened)
+        async with open_async_client(base_url, announce=True) as (opened, _):
+            results = await arun_steps(steps, opened, progress=show)
     else:
-        results = await arun_steps(steps, client)
+        results = await arun_steps(steps, client, progress=show)
     return results[0] if isinstance(text_or_texts, str) else results
 
 
@@ -220,7 +239,7 @@ async def aextract_full(
     if client is None:
         from wafer_grammar.tasks.backend import open_async_client
 
-        async with open_async_client(base_url) as (opened, _):
+        async with open_async_client(base_url, announce=True) as (opened, _):
             return await arun_steps(steps, opened)
     return await arun_steps(steps, client)
 

@@ -5,6 +5,7 @@ Edit that file and run ``make sync-client``; a test fails when this one is stale
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -14,6 +15,7 @@ from wafer_grammar.tasks.classification import Classification, classification_st
 from wafer_grammar.tasks.concurrency import map_limited
 from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
 from wafer_grammar.tasks.label_trie import label_distribution_steps
+from wafer_grammar.tasks.progress import Progress, make_progress
 from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
 
 if TYPE_CHECKING:
@@ -22,8 +24,12 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def run_steps(steps: Steps[T], client: WaferClient) -> T:
-    """Drive a task's steps to its value with ``client``."""
+def run_steps(steps: Steps[T], client: WaferClient, *, progress: bool = False) -> T:
+    """Drive a task's steps to its value with ``client``.
+
+    ``progress``: show a bar on stderr over the caller's items (a ``Many`` marked
+    long-running), with the running cost.
+    """
     result: Any = None
     while True:
         try:
@@ -33,11 +39,18 @@ def run_steps(steps: Steps[T], client: WaferClient) -> T:
         if isinstance(step, Complete):
             result = client.completions(step.model, step.prompt, **step.options)
         elif isinstance(step, Many):
+            bar = make_progress(len(step.bodies), enabled=progress and step.long_running)
 
-            def run_one(body: Steps[Any]) -> Any:
-                return run_steps(body, client)
+            def run_one(body: Steps[Any], bar: Progress = bar) -> Any:
+                value = run_steps(body, client)
+                cost = getattr(value, "cost", None)
+                bar.advance(cost.total_cents if cost is not None else 0.0)
+                return value
 
-            result = map_limited(run_one, step.bodies, step.limit)
+            try:
+                result = map_limited(run_one, step.bodies, step.limit)
+            finally:
+                bar.close()
         elif isinstance(step, AskProfile):
             result = client.profile
         else:
@@ -61,6 +74,7 @@ def classify(  # type: ignore[overload-overlap]
     concurrency: int = ...,
     method: str = ...,
     calibrate: bool = ...,
+    progress: bool | None = ...,
 ) -> Classification: ...
 @overload
 def classify(
@@ -75,6 +89,7 @@ def classify(
     concurrency: int = ...,
     method: str = ...,
     calibrate: bool = ...,
+    progress: bool | None = ...,
 ) -> list[Classification]: ...
 def classify(
     text_or_texts: str | Sequence[str],
@@ -88,6 +103,7 @@ def classify(
     concurrency: int = 1,
     method: str = "auto",
     calibrate: bool = False,
+    progress: bool | None = None,
 ) -> Classification | list[Classification]:
     """Label one text (or each of several) with exactly one of ``labels``.
 
@@ -111,6 +127,8 @@ def classify(
         calibrate: divide out the label prior the model shows on content-free inputs
             ("", "N/A", "[MASK]"), then renormalise (contextual calibration; see
             :func:`~wafer_grammar.tasks.classification.calibrated`).
+        progress: a progress bar on stderr over the texts (done, rate, ETA, cost);
+            None: on when stderr is a terminal and there is more than one text.
 
     Returns:
         A :class:`Classification`, or a list of them for a sequence of texts.
@@ -134,13 +152,14 @@ def classify(
         method=method,
         calibrate=calibrate,
     )
+    show = sys.stderr.isatty() if progress is None else progress
     if client is None:
         from wafer_grammar.tasks.backend import open_client
 
-        with open_client(base_url) as (opened, _):
-            results = run_steps(steps, opened)
+        with open_client(base_url, announce=True) as (opened, _):
+            results = run_steps(steps, opened, progress=show)
     else:
-        results = run_steps(steps, client)
+        results = run_steps(steps, client, progress=show)
     return results[0] if isinstance(text_or_texts, str) else results
 
 
@@ -216,7 +235,7 @@ def extract_full(
     if client is None:
         from wafer_grammar.tasks.backend import open_client
 
-        with open_client(base_url) as (opened, _):
+        with open_client(base_url, announce=True) as (opened, _):
             return run_steps(steps, opened)
     return run_steps(steps, client)
 

@@ -5,8 +5,13 @@ The rule (the same for the Python API and the CLI):
 1. a ``base_url`` given by the caller: that server (any Wafer-compatible one),
    with ``api_key`` or ``$WAFER_API_KEY`` when set;
 2. else ``$WAFER_API_KEY`` set: the Wafer API (``$WAFER_BASE_URL`` or its default);
-3. else the embedded engine, started here behind a loopback server for as long
-   as the ``with`` block lasts (no key, no network).
+3. else the embedded engine behind a loopback server (no key, no network),
+   started on first use and shared by every later call in the process (loading
+   the model takes seconds; it is stopped when the process exits).
+
+A block that ends in an exception (Ctrl-C, a cancelled task) cuts the embedded
+engine's generations in flight at once, so nothing is generated for a caller
+that has gone.
 
 Both clients go through the same HTTP path, so the embedded engine exercises
 exactly what Wafer would be sent.
@@ -14,7 +19,10 @@ exactly what Wafer would be sent.
 
 from __future__ import annotations
 
+import atexit
 import os
+import sys
+import threading
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -23,6 +31,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from wafer_grammar.client.aio import AsyncWaferClient
     from wafer_grammar.client.sync import WaferClient
+    from wafer_grammar.local.server import LocalServer
 
 KEY_VARIABLE = "WAFER_API_KEY"
 
@@ -74,26 +83,62 @@ def _endpoint(
         config = resolve_config(api_key=api_key)
         yield Backend("wafer", config.base_url), None, api_key
         return
-    from wafer_grammar.local.server import LocalServer
-
-    # port 0: a free loopback port, so two runs side by side never collide
-    with LocalServer(port=0) as server:
-        backend = Backend("embedded", server.base_url, server.engine.config.model_id)
+    server = shared_embedded_server()
+    backend = Backend("embedded", server.base_url, server.engine.config.model_id)
+    try:
         # the local server was started without a key: send none
         yield backend, server.base_url, None
+    except BaseException:
+        server.cancel_running()
+        raise
+
+
+_shared_server: LocalServer | None = None
+_shared_lock = threading.Lock()
+_announced: set[str] = set()
+
+
+def shared_embedded_server() -> LocalServer:
+    """The process's embedded server, started on first use, stopped at exit."""
+    global _shared_server
+    with _shared_lock:
+        if _shared_server is None:
+            from wafer_grammar.local.server import LocalServer
+
+            # port 0: a free loopback port, so two processes side by side never collide
+            server = LocalServer(port=0).start()
+            atexit.register(server.stop, 0.0)
+            _shared_server = server
+        return _shared_server
+
+
+def announce_once(backend: Backend) -> None:
+    """Name ``backend`` on stderr the first time this process uses it."""
+    line = backend.describe()
+    with _shared_lock:
+        if line in _announced:
+            return
+        _announced.add(line)
+    print(line, file=sys.stderr, flush=True)
 
 
 @contextmanager
 def open_client(
-    base_url: str | None = None, api_key: str | None = None
+    base_url: str | None = None, api_key: str | None = None, *, announce: bool = False
 ) -> Iterator[tuple[WaferClient, Backend]]:
-    """A blocking client for the backend the rule picks, and that backend."""
+    """A blocking client for the backend the rule picks, and that backend.
+
+    ``announce``: name the backend on stderr, once per process (the Python API's
+    calls do; the CLI prints it itself).
+    """
     from wafer_grammar.client.sync import WaferClient
 
     with (
         _endpoint(base_url, api_key) as (backend, url, key),
         WaferClient(base_url=url, api_key=key) as client,
     ):
+        if announce:
+            announce_once(backend)
         yield client, backend
 
 
@@ -101,10 +146,14 @@ def open_client(
 async def open_async_client(
     base_url: str | None = None,
     api_key: str | None = None,
+    *,
+    announce: bool = False,
 ) -> AsyncIterator[tuple[AsyncWaferClient, Backend]]:
     """As :func:`open_client`, with an asyncio client (the embedded server runs in a thread)."""
     from wafer_grammar.client.aio import AsyncWaferClient
 
     with _endpoint(base_url, api_key) as (backend, url, key):
         async with AsyncWaferClient(base_url=url, api_key=key) as client:
+            if announce:
+                announce_once(backend)
             yield client, backend

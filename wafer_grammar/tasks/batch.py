@@ -97,7 +97,9 @@ class Estimate:
     to_process: int
     skipped: int
     prompt_tokens: int
+    """At most this many (an extraction's retry after a truncation included)."""
     max_output_tokens: int
+    """At most this many (each request's ``max_tokens``, the retry's included)."""
     model: str
     cost_cents: float | None
     """An upper bound (no prefix-cache discount); None when the card has no pricing."""
@@ -105,7 +107,7 @@ class Estimate:
     def render(self) -> str:
         head = (
             f"dry run: {self.to_process} inputs to process ({self.skipped} already in the "
-            f"output), {self.prompt_tokens} prompt tokens and at most "
+            f"output), at most {self.prompt_tokens} prompt tokens and at most "
             f"{self.max_output_tokens} output tokens"
         )
         if self.cost_cents is None:
@@ -148,9 +150,11 @@ def estimate(
             output += int(made.options["max_tokens"]) * len(made.prompts)
     else:
         target = shared
+        # A ceiling, not a guess: a truncated answer is retried once with RETRY_FACTOR
+        # times the budget, and the retry sends the prompt again.
         for item in todo:
-            prompt += len(ext.prompt_ids(item.text, target, tokenizer, job.instructions))
-            output += job.max_tokens
+            prompt += 2 * len(ext.prompt_ids(item.text, target, tokenizer, job.instructions))
+            output += job.max_tokens * (1 + ext.RETRY_FACTOR)
     cost = None
     if pricing is not None:
         cost = (
@@ -241,21 +245,47 @@ async def process(
 ) -> None:
     """Run ``todo`` with at most ``concurrency`` requests in flight, appending each record.
 
+    Records are written in input order: one that finishes early waits (in memory)
+    for those before it. A run that stops early (Ctrl-C, a cancelled task) still
+    writes every record it finished, in order, so no answer paid for is lost.
+
     ``shared`` is the run's :func:`shared_plan` (built here when not given).
     """
     if shared is None:
         shared = shared_plan(job)
     if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
         raise ValueError(f"concurrency must be a positive integer, not {concurrency!r}")
-    queue: asyncio.Queue[tuple[Item, int]] = asyncio.Queue()
-    for item in todo:
-        queue.put_nowait((item, 0))
+    queue: asyncio.Queue[tuple[int, Item, int]] = asyncio.Queue()
+    for index, item in enumerate(todo):
+        queue.put_nowait((index, item, 0))
     gate = Gate()
+    finished: dict[int, dict[str, Any]] = {}
+    next_to_write = 0
+
+    def write_ready(*, all_finished: bool = False) -> None:
+        # single-threaded event loop: these writes and the counters never interleave;
+        # an OSError here ends the run (see run_batch)
+        nonlocal next_to_write
+        while finished:
+            if next_to_write not in finished:
+                if not all_finished:
+                    return
+                next_to_write = min(finished)
+            record = finished.pop(next_to_write)
+            next_to_write += 1
+            appender.write(record)
+            cents = record.get("cost_cents") or 0.0
+            if "error" in record:
+                summary.failed += 1
+            else:
+                summary.ok += 1
+            summary.cost_cents += cents
+            progress.advance(cents)
 
     async def worker() -> None:
         while True:
             try:
-                item, requeued = queue.get_nowait()
+                index, item, requeued = queue.get_nowait()
             except asyncio.QueueEmpty:
                 return
             if item.problem is not None:
@@ -267,27 +297,24 @@ async def process(
                 except RateLimited as exc:
                     gate.pause(exc.retry_after if exc.retry_after is not None else DEFAULT_PAUSE)
                     if requeued < MAX_REQUEUES:
-                        queue.put_nowait((item, requeued + 1))
+                        queue.put_nowait((index, item, requeued + 1))
                         continue
                     record = error_record(item.id, exc)
                 except Exception as exc:
                     # whatever one input provokes (a bug included) is its own record, named
                     # by type: the other inputs go on
                     record = error_record(item.id, exc)
-            # single-threaded event loop: this write and the counters never interleave;
-            # an OSError here ends the run (see run_batch)
-            appender.write(record)
-            cents = record.get("cost_cents") or 0.0
-            if "error" in record:
-                summary.failed += 1
-            else:
-                summary.ok += 1
-            summary.cost_cents += cents
-            progress.advance(cents)
+            finished[index] = record
+            write_ready()
 
     workers = [asyncio.ensure_future(worker()) for _ in range(min(concurrency, max(len(todo), 1)))]
     try:
         await asyncio.gather(*workers)
+    except OSError:
+        raise  # the output cannot be written: nothing more is tried
+    except BaseException:
+        write_ready(all_finished=True)  # stopped early: keep what was finished
+        raise
     finally:
         # after a failure (a write that failed, a cancel), no worker may go on writing
         for task in workers:

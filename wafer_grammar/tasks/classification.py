@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.grammar import Grammar
 from wafer_grammar.label_set import prefix_pairs
-from wafer_grammar.tasks.design import design_warnings
+from wafer_grammar.tasks.design import design_warnings, empty_text_warnings
 from wafer_grammar.tasks.label_trie import METHODS, PieceIndex, label_distribution_steps
 from wafer_grammar.tasks.steps import AskProfile, Many, Steps, complete_all, price_all
 
@@ -340,7 +340,7 @@ def classification_steps(
     if problems is None:
         problems = design_warnings(shared.labels, tokenizer, stacklevel=5)
     bodies = tuple(text_steps(text, model, shared, problems) for text in texts)
-    results: list[Classification] = yield Many(bodies, concurrency)
+    results: list[Classification] = yield Many(bodies, concurrency, long_running=len(texts) > 1)
     if shared.calibrate:
         plain = replace(shared, calibrate=False)
         free = tuple(text_steps(text, model, plain) for text in CONTENT_FREE)
@@ -383,6 +383,7 @@ def text_steps(
 ) -> Steps[Classification]:
     """One text's classification under a run's shared plan, as steps."""
     made = shared.for_text(text)  # TypeError for a non-str text, before anything is sent
+    problems = [*problems, *empty_text_warnings(text)]
     return _classified(made, model, problems, shared)
 
 

@@ -24,6 +24,23 @@ class LabelDesignWarning(WaferGrammarWarning):
     generated token no longer decides, or the model may stop early (see ``check_labels``)."""
 
 
+class EmptyTextWarning(WaferGrammarWarning):
+    """A text to classify is empty (or only white space): its label shows only the
+    model's prior over the labels, not anything about the text."""
+
+
+EMPTY_TEXT_PROBLEM = "the text is empty: its label reflects only the model's prior"
+
+
+def empty_text_warnings(text: str, *, stacklevel: int = 4) -> list[str]:
+    """``[EMPTY_TEXT_PROBLEM]`` (also issued as :class:`EmptyTextWarning`) for an empty
+    text, else ``[]``."""
+    if text.strip():
+        return []
+    warnings.warn(EmptyTextWarning(EMPTY_TEXT_PROBLEM), stacklevel=stacklevel)
+    return [EMPTY_TEXT_PROBLEM]
+
+
 def design_warnings(
     labels: Sequence[str], tokenizer: Tokenizer, *, stacklevel: int = 4
 ) -> list[str]:

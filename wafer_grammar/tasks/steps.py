@@ -42,6 +42,8 @@ class Many:
 
     bodies: tuple[Steps[Any], ...]
     limit: int = 1
+    long_running: bool = False
+    """The caller's own items (one per text): the driver may show progress over them."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from wafer_grammar.errors import TokenizerError, TokenizerNotFound
+from wafer_grammar.tokenize.hub_probe import hub_unreachable_reason
 
 HUB_REPO_RE = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 TEMPLATE_FILES = ("chat_template.jinja", "tokenizer_config.json", "chat_template.json")
@@ -224,6 +225,11 @@ def hub_offline() -> bool:
     return False
 
 
+def hub_local_only() -> bool:
+    """Read the cache only: offline mode is on, or the hub does not answer right now."""
+    return hub_offline() or hub_unreachable_reason() is not None
+
+
 def hub_cache_dir() -> str | None:
     """The hub cache, from the environment at call time; None means the library default."""
     if os.environ.get("HF_HUB_CACHE"):
@@ -249,7 +255,7 @@ def _hub_file(repo: str, filename: str, revision: str | None) -> Path | None:
                 filename,
                 revision=revision,
                 cache_dir=hub_cache_dir(),
-                local_files_only=hub_offline(),
+                local_files_only=hub_local_only(),
             )
         )
     except LocalEntryNotFoundError:
@@ -274,6 +280,13 @@ def _hub_unreachable(repo: str, exc: Exception) -> TokenizerNotFound:
             f"(HF_HUB_OFFLINE); download it once online, e.g. `hf download {repo} "
             "tokenizer.json tokenizer_config.json`, or pass a local folder"
         )
+    unreachable = hub_unreachable_reason()
+    if unreachable is not None:
+        return TokenizerNotFound(
+            f"hub repo {repo!r} is not in the local cache and the hub is unreachable "
+            f"({unreachable}); download it once online (`hf download {repo} "
+            "tokenizer.json tokenizer_config.json`), or pass a local folder"
+        )
     return TokenizerNotFound(
         f"hub repo {repo!r} could not be fetched and is not in the local cache; "
         f"check the network, or pass a local folder ({exc})"
@@ -295,7 +308,7 @@ def from_hub(repo: str, *, revision: str | None = None, trust_remote_code: bool 
             repo,
             source=f"hub:{repo}",
             trust_remote_code=trust_remote_code,
-            local_only=hub_offline(),
+            local_only=hub_local_only(),
             revision=revision,
         )
     for extra in ("tokenizer_config.json", "special_tokens_map.json", *TEMPLATE_FILES):

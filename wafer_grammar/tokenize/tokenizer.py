@@ -257,14 +257,15 @@ class Tokenizer:
         return {entry.thinking_variable: thinking}
 
     def _missing_template(self) -> ChatTemplateMissing:
+        detail = f"its tokenizer from {self.source} ships none"
+        if self._template_error:
+            detail += f"; looking for the model's own template failed: {self._template_error}"
         msg = (
-            f"{self.name!r} has no chat template (its tokenizer from {self.source} ships none); "
+            f"{self.name!r} has no chat template ({detail}); "
             f"supply one: load_tokenizer({self.name!r}, chat_template=TEXT_OR_PATH) or "
             "tokenizer.with_chat_template(TEXT_OR_PATH)"
         )
-        if self._template_error:
-            msg += f"; looking for the model's own template failed: {self._template_error}"
-        return ChatTemplateMissing(msg)
+        return ChatTemplateMissing(msg, model=self.name, detail=detail)
 
     def render_chat(
         self,
