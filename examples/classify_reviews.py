@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 
-from wafer_grammar import classify
+from wafer_grammar import WaferClient, classify
 
 MODEL = "SmolLM2-135M-Instruct"
 LABELS = ["positive", "negative"]
@@ -28,10 +28,16 @@ REVIEWS = [
 ]
 
 
-def main() -> None:
+def main(client: WaferClient | None = None) -> None:
+    """Print the table; ``client=None`` is the backend rule (here: the embedded engine)."""
     start = time.perf_counter()
     results = classify(
-        [text for text, _ in REVIEWS], LABELS, model=MODEL, calibrate=True, progress=False
+        [text for text, _ in REVIEWS],
+        LABELS,
+        model=MODEL,
+        client=client,
+        calibrate=True,
+        progress=False,
     )
     print(f"{'LABEL':<9} {'P':>5}  {'':<8} REVIEW")
     right = 0

@@ -1,19 +1,17 @@
-"""Forced-choice classification on the embedded model: compliance, and the obvious cases.
-
-A 135M model is no judge of subtle reviews; only the label set and plainly
-positive/negative reviews are asserted.
-"""
+"""``make demo`` (examples/classify_reviews.py) on the embedded model: plainly
+positive/negative reviews get their own label through classify's default prompt."""
 
 from __future__ import annotations
 
 import importlib.util
-import math
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
+from wafer_grammar import WaferClient
 from wafer_grammar.local.pytest_fixtures import LocalServerHandle
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "classify_reviews.py"
@@ -29,43 +27,24 @@ def demo() -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize(
-    ("review", "label"),
-    [
-        (
-            "Absolutely loved it! The food was delicious and the staff were wonderful. "
-            "Highly recommend.",
-            "positive",
-        ),
-        (
-            "Terrible experience. The room was dirty, the staff were rude, and I want my money back.",
-            "negative",
-        ),
-    ],
-)
-def test_obvious_reviews(
-    local_server_session: LocalServerHandle, demo: ModuleType, review: str, label: str
+@pytest.fixture
+def client(local_server_session: LocalServerHandle) -> Iterator[WaferClient]:
+    with WaferClient(
+        base_url=local_server_session.base_url, api_key=local_server_session.api_key
+    ) as opened:
+        yield opened
+
+
+def test_demo_labels_every_review_as_its_own_label(
+    client: WaferClient, demo: ModuleType, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    got, probability = demo.classify(local_server_session.server.engine, review)
-    assert got == label
-    assert 0.5 < probability <= 1.0
-
-
-def test_every_review_gets_a_label(
-    local_server_session: LocalServerHandle, demo: ModuleType
-) -> None:
-    for review in demo.REVIEWS:
-        label, probability = demo.classify(local_server_session.server.engine, review)
-        assert label in demo.LABELS
-        assert 0.0 < probability <= 1.0 + 1e-6
-        assert not math.isnan(probability)
-
-
-def test_demo_runs(
-    local_server_session: LocalServerHandle, demo: ModuleType, capsys: pytest.CaptureFixture[str]
-) -> None:
-    demo.main()
+    demo.main(client)
     out = capsys.readouterr().out.splitlines()
-    assert out[2].split() == ["LABEL", "P", "REVIEW"]
-    assert len(out) == 3 + len(demo.REVIEWS)
-    assert all(line.split()[0] in demo.LABELS for line in out[3:])
+    assert out[0].split() == ["LABEL", "P", "REVIEW"]
+    rows = out[1 : 1 + len(demo.REVIEWS)]
+    for row, (text, expected) in zip(rows, demo.REVIEWS, strict=True):
+        label, probability, verdict, *_ = row.split()
+        assert (label, verdict) == (expected, "ok"), row
+        assert 0.5 < float(probability) <= 1.0
+        assert row.endswith(text)
+    assert out[-1].startswith(f"{len(demo.REVIEWS)}/{len(demo.REVIEWS)} as labelled")

@@ -343,7 +343,7 @@ def classification_steps(
     results: list[Classification] = yield Many(bodies, concurrency, long_running=len(texts) > 1)
     if shared.calibrate:
         plain = replace(shared, calibrate=False)
-        free = tuple(text_steps(text, model, plain) for text in CONTENT_FREE)
+        free = tuple(text_steps(text, model, plain, content_free=True) for text in CONTENT_FREE)
         priors: list[Classification] = yield Many(free, concurrency)
         prior = {
             label: sum(p.probabilities[label] for p in priors) / len(priors)
@@ -379,11 +379,20 @@ def calibrated(result: Classification, prior: Mapping[str, float]) -> Classifica
 
 
 def text_steps(
-    text: str, model: str, shared: RunPlan, problems: Sequence[str] = ()
+    text: str,
+    model: str,
+    shared: RunPlan,
+    problems: Sequence[str] = (),
+    *,
+    content_free: bool = False,
 ) -> Steps[Classification]:
-    """One text's classification under a run's shared plan, as steps."""
+    """One text's classification under a run's shared plan, as steps.
+
+    ``content_free``: a calibration input ("", "N/A"), empty on purpose: no warning.
+    """
     made = shared.for_text(text)  # TypeError for a non-str text, before anything is sent
-    problems = [*problems, *empty_text_warnings(text)]
+    if not content_free:
+        problems = [*problems, *empty_text_warnings(text)]
     return _classified(made, model, problems, shared)
 
 
