@@ -253,10 +253,21 @@ MESSAGES = [
     ),
     (
         {"type": "integer", "minimum": 5, "maximum": 4},
-        "type",
+        "minimum",
         "",
-        'keyword "type" at the root admits no value: there is nothing to generate; pass '
-        "strict=False to get a grammar without it and a coverage report that lists it",
+        'keyword "minimum" at the root and the maximum leave no integer between them, so the '
+        "schema admits no value: nothing to generate",
+    ),
+    (
+        {
+            "type": "object",
+            "properties": {"a": {"type": "string", "minLength": 5, "maxLength": 2}},
+            "required": ["a"],
+        },
+        "minLength",
+        "/properties/a",
+        'keyword "minLength" at /properties/a is 5, more than maxLength 2: no string fits, so '
+        "the schema admits no value: nothing to generate",
     ),
 ]
 

@@ -73,11 +73,13 @@ def _grammar_of(schema: dict[str, Any], path: str) -> None:
         Grammar.from_json_schema(schema)
     except UnsupportedSchema as exc:
         where = exc.pointer or "the root"
-        raise CommandError(
-            f'{path}: keyword "{exc.keyword}" at {where} {exc.reason}; the command line '
-            "converts strictly: drop the keyword, or use Grammar.from_json_schema(..., "
-            "strict=False) from Python"
-        ) from exc
+        message = f'{path}: keyword "{exc.keyword}" at {where} {exc.reason}'
+        if exc.lax_helps:
+            message += (
+                "; the command line converts strictly: drop the keyword, or use "
+                "Grammar.from_json_schema(..., strict=False) from Python"
+            )
+        raise CommandError(message) from exc
 
 
 def _schema(path: str) -> dict[str, Any]:

@@ -166,18 +166,23 @@ class UnsupportedSchema(WaferGrammarError, ValueError):
     """A JSON Schema keyword the grammar cannot enforce (``strict=True``).
 
     ``keyword`` is the keyword, ``pointer`` the JSON pointer of the schema that
-    holds it (``""`` for the root).
+    holds it (``""`` for the root). ``lax_helps`` is False where ``strict=False``
+    changes nothing (a schema that admits no value, a malformed keyword).
     """
 
-    def __init__(self, keyword: str, pointer: str, reason: str) -> None:
+    def __init__(self, keyword: str, pointer: str, reason: str, *, lax_helps: bool = True) -> None:
         self.keyword = keyword
         self.pointer = pointer
         self.reason = reason
+        self.lax_helps = lax_helps
         where = pointer or "the root"
-        super().__init__(
-            f'keyword "{keyword}" at {where} {reason}; pass strict=False to get a grammar '
-            "without it and a coverage report that lists it"
-        )
+        message = f'keyword "{keyword}" at {where} {reason}'
+        if lax_helps:
+            message += (
+                "; pass strict=False to get a grammar without it and a coverage report that "
+                "lists it"
+            )
+        super().__init__(message)
 
 
 class InvalidLabels(WaferGrammarError, ValueError):

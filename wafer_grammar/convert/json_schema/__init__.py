@@ -36,7 +36,17 @@ def json_schema_ast(
     converter = SchemaConverter(schema, strict=strict, whitespace=whitespace)
     body = converter.convert(schema, "", rule="root")
     if body is None:
-        raise UnsupportedSchema("type", "", "admits no value: there is nothing to generate")
+        if converter.first_empty is not None:
+            keyword, pointer, reason = converter.first_empty
+            raise UnsupportedSchema(
+                keyword,
+                pointer,
+                f"{reason}, so the schema admits no value: nothing to generate",
+                lax_helps=False,
+            )
+        raise UnsupportedSchema(
+            "type", "", "admits no value: there is nothing to generate", lax_helps=False
+        )
     converter.bodies["root"] = body
     empty = [name for name, b in converter.bodies.items() if b is None]
     if empty:  # pragma: no cover - every rule is defined once its body is known
@@ -49,7 +59,9 @@ def json_schema_ast(
     rules += converter.library.rules_for(rules)
     ast = GrammarAST(tuple(rules), "root")
     if "root" not in productive_rules(ast):  # only cycles (``root ::= root``): no value
-        raise UnsupportedSchema("$ref", "", "admits no value: its references only loop")
+        raise UnsupportedSchema(
+            "$ref", "", "admits no value: its references only loop", lax_helps=False
+        )
     return ast, converter.coverage
 
 

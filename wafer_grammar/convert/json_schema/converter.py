@@ -61,6 +61,15 @@ class SchemaConverter:
         self.options: dict[str, tuple[RuleOption, ...]] = {}
         self.ref_names: dict[str, str] = {"": "root"}
         self._validator: Any = None
+        self.first_empty: tuple[str, str, str] | None = None
+        """``(keyword, pointer, reason)`` of the first piece found to admit no value:
+        the cause to name when the whole schema admits none."""
+
+    def empty(self, keyword: str, pointer: str, reason: str) -> None:
+        """Note that the schema at ``pointer`` admits no value (returns nothing: callers
+        return None); the first such note is the cause reported if the root is empty."""
+        if self.first_empty is None:
+            self.first_empty = (keyword, pointer, reason)
 
     # -- reporting ---------------------------------------------------------------------
     def unsupported(self, keyword: str, pointer: str, reason: str) -> None:
@@ -150,6 +159,7 @@ class SchemaConverter:
         if schema is True or schema == {}:
             return self.library.ref("value")
         if schema is False:
+            self.empty("false", pointer, "is false: no value is valid")
             return None
         if not isinstance(schema, dict):
             raise UnsupportedSchema("type", pointer, f"holds {type(schema).__name__}, not a schema")
@@ -300,7 +310,11 @@ class SchemaConverter:
             return self.library.ref("integer" if integer else "number")
         low = max(lows, key=lambda b: (b[0], not b[1])) if lows else (None, True)
         high = min(highs, key=lambda b: (b[0], b[1])) if highs else (None, True)
-        return number_range(low[0], low[1], high[0], high[1], integer=integer)
+        found = number_range(low[0], low[1], high[0], high[1], integer=integer)
+        if found is None:
+            kind = "integer" if integer else "number"
+            self.empty("minimum", pointer, f"and the maximum leave no {kind} between them")
+        return found
 
     def _string(self, schema: Schema, pointer: str) -> Expr | None:
         low = schema.get("minLength", 0)
@@ -326,6 +340,11 @@ class SchemaConverter:
             return self._pattern(schema["pattern"], low, high, pointer)
         if (low, high) == (0, None):
             return self.library.ref("string")
+        if high is not None and high < low:
+            self.empty(
+                "minLength", pointer, f"is {low}, more than maxLength {high}: no string fits"
+            )
+            return None
         self.library.ref("char")
         return string_of_length(low, high)
 

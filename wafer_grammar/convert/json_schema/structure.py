@@ -148,6 +148,11 @@ class Structure:
         rest = None if items is False else self.conv.convert(items, child(pointer, "items"))
         if rest is None:
             high = len(exprs) if high is None else min(high, len(exprs))
+        if high is not None and high < low:
+            self.conv.empty(
+                "minItems", pointer, f"is {low}, more than maxItems {high}: no array fits"
+            )
+            return None
         body = self._elements(exprs, rest, max(low, 1), high)
         return self.lib.wrap("[", body, "]", empty=low == 0)
 
