@@ -1,4 +1,4 @@
-"""Is a text in the grammar's language? In bounded time, exactly, with lark LALR when it is safe.
+"""Is a text in the grammar's language, or a prefix of a member? Exactly, LALR-fast when it is safe.
 
 Which path answers:
 
@@ -14,7 +14,17 @@ Which path answers:
    no repetition bound is huge (lark would spell the copies out) and the grammar is
    shallow enough for lark's translation. An LALR *accept* is a real derivation,
    so it is trusted; an LALR *reject* (its longest-match lexer can miss a valid
-   split), or a grammar LALR cannot build (conflicts), goes to the exact recognizer.
+   split) goes to step 4, a grammar LALR cannot build (conflicts) to step 5.
+4. Rejects and prefix checks: the same LALR(1) table, when lark's strict analysis
+   finds no conflict and every symbol is productive, driven by
+   :class:`~wafer_grammar.ebnf.lr_run.LRRun` with *every* tokenization instead of
+   lark's lexer (every terminal with an action, every end of each match). The
+   table is deterministic on each token sequence and fails exactly on those that
+   no sentence starts with, so the run is exact both ways: a member iff some
+   tokenization ends accepting, a viable prefix iff some tokenization (possibly
+   inside a token whose automaton can still finish it) is alive. Linear in the
+   text times the live tokenizations; past ``lr_run.LIMIT`` of them, step 5.
+5. Otherwise the exact recognizer.
 
 The exact recognizer is Earley over single characters, literals and automaton
 terms, with counted repetitions built by doubling: polynomial in the text and
