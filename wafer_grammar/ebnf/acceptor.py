@@ -9,22 +9,28 @@ Which path answers:
    (:mod:`wafer_grammar.ebnf.automaton`), linear in the text, for ``accepts`` and
    ``is_prefix``. Never Python's backtracking ``re``: ``("a" | "a" | "aa")*``
    would take it exponential time to reject ``"a"*21 + "b"``.
-3. Otherwise lark LALR with the contextual lexer first, but only when every lark
+3. Otherwise, when the grammar has an exact LR table (step 4), its LR run answers
+   everything: about as fast as lark's own parse, and it stops at the first
+   character that leaves the language.
+4. The exact LR run: lark's LALR(1) table for the grammar's acceptance form
+   (:mod:`wafer_grammar.ebnf.to_lark`; built only where step 5's conditions
+   hold), when lark's strict analysis finds no
+   conflict and every symbol is productive, driven by
+   :class:`~wafer_grammar.ebnf.lr_run.LRRun` with *every* tokenization instead of
+   lark's longest-match lexer (every terminal with an action, every end of each
+   match). The table is deterministic on each token sequence and fails exactly
+   on those that no sentence starts with, so the run is exact both ways: a member
+   iff some tokenization ends accepting, a viable prefix iff some tokenization
+   (possibly inside a token whose automaton can still finish it) is alive.
+   Linear in the text times the live tokenizations; past ``lr_run.LIMIT`` of
+   them, lark then Earley as in step 5.
+5. Otherwise lark LALR with the contextual lexer, but only when every lark
    terminal is one ``re`` runs in linear time (:mod:`wafer_grammar.ebnf.backtracking`),
    no repetition bound is huge (lark would spell the copies out) and the grammar is
    shallow enough for lark's translation. An LALR *accept* is a real derivation,
    so it is trusted; an LALR *reject* (its longest-match lexer can miss a valid
-   split) goes to step 4, a grammar LALR cannot build (conflicts) to step 5.
-4. Rejects and prefix checks: the same LALR(1) table, when lark's strict analysis
-   finds no conflict and every symbol is productive, driven by
-   :class:`~wafer_grammar.ebnf.lr_run.LRRun` with *every* tokenization instead of
-   lark's lexer (every terminal with an action, every end of each match). The
-   table is deterministic on each token sequence and fails exactly on those that
-   no sentence starts with, so the run is exact both ways: a member iff some
-   tokenization ends accepting, a viable prefix iff some tokenization (possibly
-   inside a token whose automaton can still finish it) is alive. Linear in the
-   text times the live tokenizations; past ``lr_run.LIMIT`` of them, step 5.
-5. Otherwise the exact recognizer.
+   split), a prefix check, or a grammar LALR cannot build goes to step 6.
+6. Otherwise the exact recognizer.
 
 The exact recognizer is Earley over single characters, literals and automaton
 terms, with counted repetitions built by doubling: polynomial in the text and
@@ -230,11 +236,11 @@ class Acceptor:
         self._plan()
         if self._automaton is not None:
             return self._automaton.fullmatch(text)
-        if self.accepts_lalr(text):
-            return True
         run = self.lr_run(text)
         if run is not None:
             return run.complete()
+        if self.accepts_lalr(text):
+            return True
         return self.accepts_earley(text)
 
     def accepts_lalr(self, text: str) -> bool | None:

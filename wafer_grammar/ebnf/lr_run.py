@@ -74,7 +74,11 @@ class LRRun:
 
     def complete(self) -> bool:
         """Whether the text so far is a member."""
-        return any(self.tables.accepts(stack) for stack in self.bounds)
+        return any(self.tables.accepts(stack) for stack in self._boundaries())
+
+    def _boundaries(self) -> list[list[int]]:
+        """Stacks at a token boundary at the end: a token in progress may end here too."""
+        return self.bounds + [s for s, sc, state in self.partials if sc.accepting[state]]
 
     def feed(self, chunk: str) -> bool:
         """Read ``chunk``; whether the text is still a viable prefix.
@@ -82,88 +86,113 @@ class LRRun:
         A chunk that leaves the language leaves the run as it was (False);
         :class:`Overflow` is raised when too many tokenizations stay alive.
         """
-        t, n = self.tables, len(chunk)
-        if not n or not self.alive:
+        n = len(chunk)
+        if not n or not (self.bounds or self.partials):
             return self.alive
-        if not self.bounds and len(self.partials) == 1:
-            # Inside one token (most chunks of a stream): only its DFA moves.
-            stack, sc, state = self.partials[0]
+        may_follow = self.tables.may_follow
+        first = chunk[0]
+        # Tokens in progress read on; each end inside the chunk is a token boundary.
+        # A token reaching the end of the chunk stays a partial (in an accepting
+        # state when it may also end there).
+        partials: list[Partial] = []
+        work: list[tuple[int, list[int]]] = [(0, stack) for stack in self.bounds]
+        for stack, sc, state in self.partials:
+            name = sc.name
             ends, final = sc.scan(chunk, 0, state)
-            if not ends:
+            if sc.accepting[state] and may_follow(name, first):
+                work.append((0, stack))
+            elif not ends and not self.bounds and len(self.partials) == 1:
+                # Inside one token (most chunks of a stream): only its DFA moved.
                 if final < 0:
                     return False
                 self.partials = [(stack, sc, final)]
                 self.position += n
                 return True
-        pending: dict[int, list[list[int]]] = {}
-        heap: list[int] = []
-        bounds: list[list[int]] = []
-        partials: list[Partial] = []
-        may_follow = t.may_follow
-
-        def put(pos: int, stack: list[int]) -> None:
-            if pos == n:
-                bounds.append(stack)
-                return
-            found = pending.get(pos)
-            if found is None:
-                pending[pos] = [stack]
-                heappush(heap, pos)
-            else:
-                found.append(stack)
-
-        for stack, sc, state in self.partials:
-            ends, final = sc.scan(chunk, 0, state)
             for e in ends:
-                if e == n or may_follow(sc.name, chunk[e]):
-                    put(e, stack)
+                if e < n and may_follow(name, chunk[e]):
+                    work.append((e, stack))
             if final >= 0:
                 partials.append((stack, sc, final))
-        for stack in self.bounds:
-            put(0, stack)
-        while heap:
-            pos = heappop(heap)
-            stacks = pending.pop(pos)
-            if len(stacks) > 1:
-                stacks = _unique(stacks)
-            ch = chunk[pos]
-            for stack in stacks:
-                for sc in t.starts(stack[-1], ch):
-                    ends, final = sc.tokens(chunk, pos)
-                    name = sc.name
-                    keep = [e for e in ends if e == n or may_follow(name, chunk[e])]
-                    if not keep and final < 0:
-                        continue
-                    shifted = stack[:]
-                    if not t.shift(shifted, name):
-                        continue
-                    for e in keep:
-                        put(e, shifted)
-                    if final >= 0:
-                        partials.append((shifted, sc, final))
-        if len(bounds) > 1:
-            bounds = _unique(bounds)
+        if len(work) == 1:
+            work = self._follow(chunk, work[0][0], work[0][1], partials)
+        if work:
+            self._spread(chunk, work, partials)
         if len(partials) > 1:
             partials = list({(tuple(p[0]), p[1].name, p[2]): p for p in partials}.values())
-        if len(bounds) + len(partials) > LIMIT:
-            raise Overflow
-        if not bounds and not partials:
+            if len(partials) > LIMIT:
+                raise Overflow
+        if not partials:
             return False
-        self.bounds, self.partials = bounds, partials
+        self.bounds, self.partials = [], partials
         self.position += n
         return True
+
+    def _lex(
+        self, chunk: str, at: int, stack: list[int], partials: list[Partial]
+    ) -> list[tuple[int, list[int]]]:
+        """Every token from boundary ``at``: the boundaries after them (partials appended)."""
+        t, n = self.tables, len(chunk)
+        may_follow = t.may_follow
+        out: list[tuple[int, list[int]]] = []
+        for sc in t.starts(stack[-1], chunk[at]):
+            ends, final = sc.tokens(chunk, at)
+            name = sc.name
+            keep = [e for e in ends if e < n and may_follow(name, chunk[e])]
+            if not keep and final < 0:
+                continue
+            shifted = stack[:]
+            if not t.shift(shifted, name):
+                continue
+            out.extend((e, shifted) for e in keep)
+            if final >= 0:
+                partials.append((shifted, sc, final))
+        return out
+
+    def _follow(
+        self, chunk: str, at: int, stack: list[int], partials: list[Partial]
+    ) -> list[tuple[int, list[int]]]:
+        """Token after token while there is one tokenization; the boundaries where it forks."""
+        while True:
+            out = self._lex(chunk, at, stack, partials)
+            if len(out) != 1:
+                return out
+            at, stack = out[0]
+
+    def _spread(
+        self, chunk: str, work: list[tuple[int, list[int]]], partials: list[Partial]
+    ) -> None:
+        """Several tokenizations: position by position, identical configurations merged."""
+        pending: dict[int, list[list[int]]] = {}
+        heap: list[int] = []
+        for at, stack in work:
+            _put(pending, heap, at, stack)
+        while heap:
+            at = heappop(heap)
+            stacks = pending.pop(at)
+            for stack in _unique(stacks) if len(stacks) > 1 else stacks:
+                for e, shifted in self._lex(chunk, at, stack, partials):
+                    _put(pending, heap, e, shifted)
 
     def expected(self) -> list[str]:
         """What may come next: character literals and classes, and "end of text"."""
         t = self.tables
         ranges: list[tuple[int, int]] = []
-        for stack in self.bounds:
+        for stack in self._boundaries():
             for sc in t.candidates[stack[-1]]:
                 if t.shift(stack[:], sc.name):
                     ranges.extend(sc.automaton.next_ranges(sc.sets[sc.start]))
         for _stack, sc, state in self.partials:
             ranges.extend(sc.automaton.next_ranges(sc.sets[state]))
         return describe_ranges(ranges, end=self.complete())
+
+
+def _put(pending: dict[int, list[list[int]]], heap: list[int], pos: int, stack: list[int]) -> None:
+    found = pending.get(pos)
+    if found is None:
+        pending[pos] = [stack]
+        heappush(heap, pos)
+    else:
+        found.append(stack)
 
 
 def _unique(stacks: list[list[int]]) -> list[list[int]]:

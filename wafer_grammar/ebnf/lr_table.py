@@ -90,7 +90,7 @@ class Scanner:
         """:meth:`scan` from the start state, through ``re`` when that is exact."""
         if self.regex is not None:
             m = self.regex.match(text, i)
-            if m is not None:
+            if m is not None and m.end() < len(text):
                 return [m.end()], -1  # prefix-free: nothing longer, nothing pending
         return self.scan(text, i, self.start)
 
@@ -193,6 +193,7 @@ def build_tables(parser: Lark, lg: LarkGrammar, bodies: Mapping[str, Expr]) -> T
         acts: dict[str, int] = {}
         goto: dict[str, int] = {}
         for sym, (kind, arg) in table.states[state].items():
+            sym = str(sym)  # lark's names are Tokens, whose == is Python code
             if kind is Shift:
                 (acts if sym == END or sym in scanners else goto)[sym] = arg
             else:
@@ -212,7 +213,7 @@ def build_tables(parser: Lark, lg: LarkGrammar, bodies: Mapping[str, Expr]) -> T
     return Tables(
         actions=actions,
         gotos=gotos,
-        rule_lhs=[rule.origin.name for rule in rules],
+        rule_lhs=[str(rule.origin.name) for rule in rules],
         rule_len=[len(rule.expansion) for rule in rules],
         start=table.start_states[start_name],
         end=table.end_states[start_name],

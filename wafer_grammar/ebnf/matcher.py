@@ -49,6 +49,16 @@ class Matcher:
 
     def feed(self, chunk: str) -> bool:
         """Read ``chunk``; whether the text so far is still a viable prefix."""
+        state = self._state
+        if type(state) is LRRun and not self._failed:
+            try:
+                if state.feed(chunk):  # the common case, kept short: a stream calls it often
+                    self._chunks.append(chunk)
+                    self._length += len(chunk)
+                    self._complete = None
+                    return True
+            except Overflow:
+                self._state = None  # too ambiguous for the LR run: Earley from here on
         if self._failed:
             return False
         if not chunk:
