@@ -86,33 +86,59 @@ class LRRun:
         A chunk that leaves the language leaves the run as it was (False);
         :class:`Overflow` is raised when too many tokenizations stay alive.
         """
-        n = len(chunk)
-        if not n or not (self.bounds or self.partials):
+        partials = self.partials
+        if len(partials) == 1 and not self.bounds and chunk:
+            # Inside one token (most chunks of a stream): only its DFA moves.
+            stack, sc, state = partials[0]
+            accepting, follow_ok = sc.accepting, sc.follow_ok
+            if not accepting[state] or not sc.may_follow(chunk[0]):
+                # Scanner.scan inlined: a stream of small chunks calls this per chunk.
+                trans, n, i = sc.trans, len(chunk), 0
+                while i < n:
+                    ch = chunk[i]
+                    nxt = trans[state].get(ch)
+                    if nxt is None:
+                        nxt = sc.step(state, ch)
+                    if nxt < 0:
+                        return False  # the only tokenization died, no end before it
+                    state = nxt
+                    i += 1
+                    if accepting[state] and i < n:
+                        ok = follow_ok.get(chunk[i])
+                        if ok is None:
+                            ok = sc.may_follow(chunk[i])
+                        if ok:  # the token may end inside the chunk: lex on from there
+                            ends, final = sc.scan(chunk, i, state)
+                            work = [(e, stack) for e in (i, *ends)]
+                            partials = [(stack, sc, final)] if final >= 0 else []
+                            return self._commit(chunk, work, partials)
+                self.partials = [(stack, sc, state)]
+                self.position += n
+                return True
+        if not chunk or not (self.bounds or partials):
             return self.alive
-        may_follow = self.tables.may_follow
+        return self._commit(chunk, *self._resume(chunk))
+
+    def _resume(self, chunk: str) -> tuple[list[tuple[int, list[int]]], list[Partial]]:
+        """Tokens in progress read on: the token boundaries inside ``chunk``, the partials."""
         first = chunk[0]
-        # Tokens in progress read on; each end inside the chunk is a token boundary.
-        # A token reaching the end of the chunk stays a partial (in an accepting
-        # state when it may also end there).
+        # Each end inside the chunk is a token boundary. A token reaching the end of
+        # the chunk stays a partial (in an accepting state when it may end there).
         partials: list[Partial] = []
         work: list[tuple[int, list[int]]] = [(0, stack) for stack in self.bounds]
         for stack, sc, state in self.partials:
-            name = sc.name
             ends, final = sc.scan(chunk, 0, state)
-            if sc.accepting[state] and may_follow(name, first):
+            if sc.accepting[state] and sc.may_follow(first):
                 work.append((0, stack))
-            elif not ends and not self.bounds and len(self.partials) == 1:
-                # Inside one token (most chunks of a stream): only its DFA moved.
-                if final < 0:
-                    return False
-                self.partials = [(stack, sc, final)]
-                self.position += n
-                return True
-            for e in ends:
-                if e < n and may_follow(name, chunk[e]):
-                    work.append((e, stack))
+            work.extend((e, stack) for e in ends)
             if final >= 0:
                 partials.append((stack, sc, final))
+        return work, partials
+
+    def _commit(
+        self, chunk: str, work: list[tuple[int, list[int]]], partials: list[Partial]
+    ) -> bool:
+        """Lex on from the boundaries in ``work``; keep the partials at the chunk's end."""
         if len(work) == 1:
             work = self._follow(chunk, work[0][0], work[0][1], partials)
         if work:
@@ -124,26 +150,23 @@ class LRRun:
         if not partials:
             return False
         self.bounds, self.partials = [], partials
-        self.position += n
+        self.position += len(chunk)
         return True
 
     def _lex(
         self, chunk: str, at: int, stack: list[int], partials: list[Partial]
     ) -> list[tuple[int, list[int]]]:
         """Every token from boundary ``at``: the boundaries after them (partials appended)."""
-        t, n = self.tables, len(chunk)
-        may_follow = t.may_follow
+        t = self.tables
         out: list[tuple[int, list[int]]] = []
         for sc in t.starts(stack[-1], chunk[at]):
             ends, final = sc.tokens(chunk, at)
-            name = sc.name
-            keep = [e for e in ends if e < n and may_follow(name, chunk[e])]
-            if not keep and final < 0:
+            if not ends and final < 0:
                 continue
             shifted = stack[:]
-            if not t.shift(shifted, name):
+            if not t.shift(shifted, sc.name):
                 continue
-            out.extend((e, shifted) for e in keep)
+            out.extend((e, shifted) for e in ends)
             if final >= 0:
                 partials.append((shifted, sc, final))
         return out

@@ -49,6 +49,17 @@ class Scanner:
         self.trans: list[dict[str, int]] = []
         self.accepting: list[bool] = []
         self.start = self._id(automaton.start)
+        #: The terminals that may follow this one, and a memo of which next characters
+        #: can begin one of them (set by :func:`build_tables`).
+        self.followers: tuple[Scanner, ...] = ()
+        self.follow_ok: dict[str, bool] = {}
+
+    def may_follow(self, ch: str) -> bool:
+        """Whether some token that may follow this terminal can begin with ``ch``."""
+        found = self.follow_ok.get(ch)
+        if found is None:
+            found = self.follow_ok[ch] = any(sc.step(sc.start, ch) >= 0 for sc in self.followers)
+        return found
 
     def _id(self, states: frozenset[int]) -> int:
         found = self._ids.get(states)
@@ -69,8 +80,14 @@ class Scanner:
         return nxt
 
     def scan(self, text: str, i: int, state: int) -> tuple[list[int], int]:
-        """Every end of a match from ``state`` over ``text[i:]``, and the state at the end (-1)."""
-        trans, accepting = self.trans, self.accepting
+        """Where a match from ``state`` over ``text[i:]`` may end, and the state at the end.
+
+        An end is kept only inside ``text`` and before a character that may begin
+        a following token (the next token would die at once otherwise); the state
+        at the end of ``text`` is -1 when the match died, so a match reaching the
+        end is that state, not an end.
+        """
+        trans, accepting, follow_ok = self.trans, self.accepting, self.follow_ok
         ends: list[int] = []
         n = len(text)
         while i < n:
@@ -82,8 +99,12 @@ class Scanner:
                 return ends, -1
             state = nxt
             i += 1
-            if accepting[state]:
-                ends.append(i)
+            if accepting[state] and i < n:
+                ok = follow_ok.get(text[i])
+                if ok is None:
+                    ok = self.may_follow(text[i])
+                if ok:
+                    ends.append(i)
         return ends, state
 
     def tokens(self, text: str, i: int) -> tuple[list[int], int]:
@@ -91,7 +112,8 @@ class Scanner:
         if self.regex is not None:
             m = self.regex.match(text, i)
             if m is not None and m.end() < len(text):
-                return [m.end()], -1  # prefix-free: nothing longer, nothing pending
+                # prefix-free: nothing longer, nothing pending
+                return ([m.end()] if self.may_follow(text[m.end()]) else []), -1
         return self.scan(text, i, self.start)
 
 
@@ -110,9 +132,6 @@ class Tables:
     candidates: list[tuple[Scanner, ...]]
     #: Per state: next character -> the candidates whose first character it can be.
     first: list[dict[str, tuple[Scanner, ...]]] = field(default_factory=list)
-    #: Per terminal: the terminals that may follow it (from its shift targets' actions).
-    follow: dict[str, tuple[Scanner, ...]] = field(default_factory=dict)
-    follow_ok: dict[str, dict[str, bool]] = field(default_factory=dict)
 
     def starts(self, state: int, ch: str) -> tuple[Scanner, ...]:
         row = self.first[state]
@@ -121,14 +140,6 @@ class Tables:
             found = row[ch] = tuple(
                 sc for sc in self.candidates[state] if sc.step(sc.start, ch) >= 0
             )
-        return found
-
-    def may_follow(self, name: str, ch: str) -> bool:
-        """Whether some token that may follow terminal ``name`` can begin with ``ch``."""
-        row = self.follow_ok[name]
-        found = row.get(ch)
-        if found is None:
-            found = row[ch] = any(sc.step(sc.start, ch) >= 0 for sc in self.follow[name])
         return found
 
     def shift(self, stack: list[int], term: str) -> bool:
@@ -210,6 +221,8 @@ def build_tables(parser: Lark, lg: LarkGrammar, bodies: Mapping[str, Expr]) -> T
         for sym, act in acts.items():
             if sym != END and act >= 0:
                 follow[sym].update(t for t in actions[act] if t != END)
+    for name, names in follow.items():
+        scanners[name].followers = tuple(scanners[t] for t in sorted(names))
     return Tables(
         actions=actions,
         gotos=gotos,
@@ -220,8 +233,6 @@ def build_tables(parser: Lark, lg: LarkGrammar, bodies: Mapping[str, Expr]) -> T
         scanners=scanners,
         candidates=candidates,
         first=[{} for _ in actions],
-        follow={name: tuple(scanners[t] for t in sorted(f)) for name, f in follow.items()},
-        follow_ok={name: {} for name in scanners},
     )
 
 
