@@ -263,6 +263,12 @@ class Automaton:
         found = [dist[s] for s in self.start if s in dist]
         return min(found) if found else None
 
+    def distance(self, current: frozenset[int]) -> int | None:
+        """The fewest characters more from ``current`` to a match (None: dead)."""
+        dist = self._distances()
+        found = [dist[s] for s in current if s in dist]
+        return min(found) if found else None
+
     def remaining(self, text: str, i: int) -> int | None:
         """After reading all of ``text[i:]``: the fewest characters more to a match (None: dead)."""
         current = self.start

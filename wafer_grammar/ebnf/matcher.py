@@ -5,20 +5,25 @@ Which engine runs (the acceptor's choice, each exact):
 1. a regular root: its automaton, one state set carried across chunks;
 2. a grammar with a conflict-free LALR(1) table: :class:`~.lr_run.LRRun`, whose
    configurations carry a token in progress across chunks;
-3. otherwise (and when an LR run meets more tokenizations than it keeps): the
-   exact Earley recognizer over the text so far, once per chunk. That one is
-   quadratic over a stream; 1 and 2 read every character once.
+3. otherwise (and from the chunk where an LR run meets more tokenizations than
+   it keeps): the exact Earley recognizer, fed incrementally
+   (:class:`~.earley_run.EarleyRun`: the chart is kept, a terminal cut by the end
+   of a chunk resumes where it stopped);
+4. grammars with TagDispatch: the Earley recognizer re-run over the text so far,
+   once per chunk (quadratic over a stream; the others read each character once).
 """
 
 from __future__ import annotations
 
 from wafer_grammar.ebnf.acceptor import Acceptor
 from wafer_grammar.ebnf.automaton import Automaton
+from wafer_grammar.ebnf.earley_run import EarleyRun, supports
 from wafer_grammar.ebnf.lr_run import LRRun, Overflow, describe_ranges
 from wafer_grammar.ebnf.render import render_string
 from wafer_grammar.errors import OutputMismatch
 
-_State = frozenset[int] | LRRun | None  # automaton states, an LR run, or None (Earley)
+#: Automaton states, an LR run, the incremental Earley chart, or None (Earley re-run).
+_State = frozenset[int] | LRRun | EarleyRun | None
 
 
 class Matcher:
@@ -37,7 +42,7 @@ class Matcher:
         if self._automaton is not None:
             self._state = self._automaton.start
         else:
-            self._state = acceptor.lr_run()
+            self._state = acceptor.lr_run() or self._earley("")
         self._chunks: list[str] = []
         self._length = 0  # characters of the viable prefix read so far
         self._failed = False
@@ -100,14 +105,27 @@ class Matcher:
                         self._stop(chunk, k, state.expected())
                         return False
             except Overflow:
-                self._state = None  # too ambiguous for the LR run: Earley from here on
+                # Too ambiguous for the LR run: the Earley chart from here on.
+                state = self._state = self._earley(self.text)
         text = self.text + chunk
-        if self._acceptor.recognizer().run(text).alive_at_end:
+        if isinstance(state, EarleyRun):
+            if state.feed(chunk):
+                return True
+        elif self._acceptor.recognizer().run(text).alive_at_end:
             return True
         mismatch = self._acceptor.mismatch(text)
         at = max(len(self.text), min(mismatch.offset, len(text) - 1))
         self._stop(chunk, at - len(self.text), mismatch.expected)
         return False
+
+    def _earley(self, text: str) -> EarleyRun | None:
+        """The incremental Earley chart after ``text`` (None: TagDispatch, re-run instead)."""
+        grammar = self._acceptor.recognizer().g
+        if not supports(grammar):
+            return None
+        run = EarleyRun(grammar)
+        run.feed(text)
+        return run
 
     def _stop(self, chunk: str, k: int, expected: list[str]) -> None:
         """The text left the language at ``chunk[k]``: keep what came before it."""
@@ -147,6 +165,8 @@ class Matcher:
                 self._complete = self._automaton.accepting(state)
             elif isinstance(state, LRRun):
                 self._complete = state.complete()
+            elif isinstance(state, EarleyRun):
+                self._complete = state.accepted
             else:
                 self._complete = self._acceptor.recognizer().run(self.text).accepted
         return self._complete
@@ -188,6 +208,8 @@ class Matcher:
         other._expected_at_failure = list(self._expected_at_failure)
         if isinstance(self._state, LRRun):
             other._state = self._state.copy()
+        elif isinstance(self._state, EarleyRun) and not self._failed:
+            other._state = self._earley(self.text)  # a chart is rebuilt, not shared
         return other
 
     def snapshot(self) -> Matcher:
