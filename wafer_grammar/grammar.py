@@ -310,8 +310,8 @@ class Grammar:
         ``m.is_complete``, ``m.position``, ``m.expected()``, ``m.copy()`` and
         ``m.snapshot()`` / ``m.restore(s)`` as documented on
         :class:`~wafer_grammar.ebnf.matcher.Matcher`. Each character is read once
-        (regular grammars and grammars with a conflict-free LALR(1) table; others
-        re-run the exact recognizer per chunk).
+        (an automaton, the exact LR run, or the incremental Earley chart); only
+        grammars with TagDispatch re-run the exact recognizer per chunk.
 
         Raises:
             TextUnjudgeable: the grammar uses token-level macros.

@@ -91,6 +91,8 @@ class LRRun:
             # Inside one token (most chunks of a stream): only its DFA moves.
             stack, sc, state = partials[0]
             accepting, follow_ok = sc.accepting, sc.follow_ok
+            if sc.closed[state]:  # the token ended with the last chunk: lex on from here
+                return self._commit(chunk, [(0, stack)], [])
             if not accepting[state] or not sc.may_follow(chunk[0]):
                 # Scanner.scan inlined: a stream of small chunks calls this per chunk.
                 trans, n, i = sc.trans, len(chunk), 0

@@ -48,6 +48,7 @@ class Scanner:
         self.sets: list[frozenset[int]] = []
         self.trans: list[dict[str, int]] = []
         self.accepting: list[bool] = []
+        self.closed: list[bool] = []  # no character can follow (a prefix-free match's end)
         self.start = self._id(automaton.start)
         #: The terminals that may follow this one, and a memo of which next characters
         #: can begin one of them (set by :func:`build_tables`).
@@ -68,6 +69,7 @@ class Scanner:
             self.sets.append(states)
             self.trans.append({})
             self.accepting.append(self.automaton.accepting(states))
+            self.closed.append(not self.automaton.next_ranges(states))
         return found
 
     def step(self, state: int, ch: str) -> int:
