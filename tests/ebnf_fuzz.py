@@ -317,7 +317,7 @@ def strings_for(rng: random.Random, grammar: Grammar, text: str) -> list[str]:
 class Finding:
     """One disagreement (or documented deviation) between us and XGrammar."""
 
-    kind: str  # "validity", "accepts" or "is_prefix"
+    kind: str  # "validity", "accepts", "is_prefix" or "matcher"
     grammar: str
     text: str | None
     ours: object
@@ -427,6 +427,16 @@ def compare(grammar_text: str, oracle: Oracle, rng: random.Random) -> list[Findi
         if ours_pre != pre:
             why = skip or ("dead-end" if dead_ends and pre and not ours_pre else None)
             findings.append(Finding("is_prefix", grammar_text, text, ours_pre, pre, why))
+        # The same text through matcher(), in chunks of 1, 2 and 3 characters.
+        stream = grammar.matcher()
+        alive, k, size = True, 0, 1
+        while alive and k < len(text):
+            alive = stream.feed(text[k : k + size])
+            k, size = k + size, size % 3 + 1
+        verdict = (stream.is_complete, alive)
+        if verdict != (acc, pre):
+            why = skip or ("dead-end" if dead_ends and pre and not alive else None)
+            findings.append(Finding("matcher", grammar_text, text, verdict, (acc, pre), why))
     return findings
 
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from wafer_grammar.convert.schema_coverage import Coverage
     from wafer_grammar.ebnf.acceptor import Acceptor
     from wafer_grammar.ebnf.diagnostics import Diagnostic
+    from wafer_grammar.ebnf.matcher import Matcher
 
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]\d+(?:\s*,\s*[A-Z]\d+)*))?")
@@ -301,6 +302,23 @@ class Grammar:
     def is_prefix(self, text: str) -> bool:
         """Whether ``text`` can be extended to a member of the language."""
         return self._acceptor.is_prefix(text)
+
+    def matcher(self) -> Matcher:
+        """An incremental matcher for a text that arrives in chunks.
+
+        ``m.feed(chunk)`` is False as soon as no continuation can be a member;
+        ``m.is_complete``, ``m.position``, ``m.expected()``, ``m.copy()`` and
+        ``m.snapshot()`` / ``m.restore(s)`` as documented on
+        :class:`~wafer_grammar.ebnf.matcher.Matcher`. Each character is read once
+        (an automaton, the exact LR run, or the incremental Earley chart); only
+        grammars with TagDispatch re-run the exact recognizer per chunk.
+
+        Raises:
+            TextUnjudgeable: the grammar uses token-level macros.
+        """
+        from wafer_grammar.ebnf.matcher import Matcher
+
+        return Matcher(self._acceptor)
 
     def to_lark(self) -> str:
         """The lark grammar used for acceptance."""

@@ -168,27 +168,53 @@ def test_an_answer_that_ignored_the_grammar_raises_grammar_ignored(server: str) 
     assert error.offset == 0
 
 
-def test_a_streamed_answer_is_checked_too() -> None:
-    def reply(request: httpx.Request) -> dict[str, Any]:
-        raise AssertionError("streams are answered below")
-
-    events = (
-        'data: {"id":"c","object":"text_completion","model":"m","choices":'
-        '[{"index":0,"text":"maybe","finish_reason":null}]}\n\n'
-        'data: {"id":"c","object":"text_completion","model":"m","choices":'
-        '[{"index":0,"text":"","finish_reason":"stop"}]}\n\n'
-        "data: [DONE]\n\n"
+def _events(*texts: str) -> str:
+    chunks = [
+        '{"id":"c","object":"text_completion","model":"m","choices":'
+        f'[{{"index":0,"text":{json.dumps(t)},"finish_reason":null}}]}}'
+        for t in texts
+    ]
+    chunks.append(
+        '{"id":"c","object":"text_completion","model":"m","choices":'
+        '[{"index":0,"text":"","finish_reason":"stop"}]}'
     )
+    return "".join(f"data: {c}\n\n" for c in chunks) + "data: [DONE]\n\n"
 
+
+def _streaming(events: str) -> WaferClient:
     def transport(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, text=events, headers={"content-type": "text/event-stream"})
 
-    with WaferClient(
+    return WaferClient(
         base_url="http://server.test/v1", server="vllm", transport=httpx.MockTransport(transport)
-    ) as client:
+    )
+
+
+def test_a_streamed_answer_is_checked_too() -> None:
+    # Each chunk is a prefix of "yes", but the answer stops short: ignored at the end.
+    with _streaming(_events("y", "e")) as client:
         stream = client.stream_completions(MODEL, [1], grammar=GRAMMAR, max_tokens=2)
         with pytest.raises(GrammarIgnored):
             stream.final()
+
+
+def test_a_stream_leaving_the_grammar_raises_at_that_chunk() -> None:
+    with _streaming(_events("n", "ay", "be")) as client:
+        stream = client.stream_completions(MODEL, [1], grammar=GRAMMAR, max_tokens=2)
+        seen = []
+        with pytest.raises(ConstraintViolation) as info:
+            for chunk in stream:
+                seen.append(chunk.choices[0].text)
+    assert seen == ["n"]  # the second chunk never reached the caller
+    error = info.value
+    assert not isinstance(error, GrammarIgnored)
+    assert (error.offset, error.line, error.column) == (1, 1, 2)
+    assert error.expected == ['"o"']
+    assert str(error) == (
+        "grammar layer: the server returned text outside the grammar (its grammar engine "
+        "and ours disagree; report it with the grammar and this text): "
+        'line 1, column 2: unexpected "a"; expected "o"\n  na\n   ^'
+    )
 
 
 def test_truncated_or_stopped_by_a_stop_string_is_not_called_ignored() -> None:

@@ -538,13 +538,24 @@ class ClientCore:
     def assembler(
         self, spec: RequestSpec, headers: Mapping[str, str]
     ) -> CompletionAssembler | ChatAssembler | MessageAssembler:
+        """The stream's folder; with a grammar, it checks each chunk as it lands."""
         rid = request_id_of(headers, secret=self.secret)
         if spec.kind == "messages":
             return MessageAssembler(secret=self.secret, request_id=rid)
+        folder: CompletionAssembler | ChatAssembler
         if spec.kind == "completion":
-            return CompletionAssembler(secret=self.secret, request_id=rid)
-        assembler = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler
-        return assembler(secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning)
+            folder = CompletionAssembler(secret=self.secret, request_id=rid)
+        else:
+            kind = ChatAssembler if spec.kind == "chat" else CompletionChatAssembler
+            folder = kind(
+                secret=self.secret, request_id=rid, inline_reasoning=spec.inline_reasoning
+            )
+        if spec.grammar is not None:
+            # A user's stop sequence may cut a member short, never make it a non-prefix.
+            from wafer_grammar.client.stream_check import StreamGuard
+
+            folder.guard = StreamGuard(spec.grammar)
+        return folder
 
 
 def split_inline(chat: ChatCompletion) -> ChatCompletion:

@@ -34,6 +34,7 @@ from wafer_grammar.errors import ConnectionFailed, MalformedResponse
 
 if TYPE_CHECKING:
     from wafer_grammar.client.messages import Message, MessageEvent
+    from wafer_grammar.client.stream_check import StreamGuard
 
 ChunkT = TypeVar("ChunkT", bound="CompletionChunk | ChatCompletionChunk | MessageEvent")
 ResultT = TypeVar("ResultT", bound="Completion | ChatCompletion | Message")
@@ -75,6 +76,8 @@ class Assembler(Generic[ChunkT, ResultT]):
         self.usage: Usage | None = None
         self.done = False
         self.choices: dict[int, _Choice] = {}
+        #: Checks each choice's text as it lands (set when the request has a grammar).
+        self.guard: StreamGuard | None = None
 
     def event(self, data: str) -> ChunkT | None:
         """The chunk in one event's data; None for ``[DONE]``.
@@ -102,7 +105,11 @@ class Assembler(Generic[ChunkT, ResultT]):
         self.created = self.created if self.created is not None else head.created
         if head.usage is not None:
             self.usage = head.usage
-        return self._fold(chunk)
+        folded = self._fold(chunk)
+        if self.guard is not None:
+            for index, text in self._texts(folded):
+                self.guard.feed(index, text)
+        return folded
 
     def _load(self, data: str) -> Any:
         """One event's JSON; an error event (OpenAI's or Anthropic's shape) is raised."""
@@ -143,6 +150,10 @@ class Assembler(Generic[ChunkT, ResultT]):
     def _fold(self, chunk: ChunkT) -> ChunkT:
         raise NotImplementedError
 
+    def _texts(self, chunk: ChunkT) -> list[tuple[int, str]]:
+        """The text each choice adds in ``chunk`` (what the grammar constrains)."""
+        raise NotImplementedError
+
     def result(self) -> ResultT:
         raise NotImplementedError
 
@@ -162,6 +173,9 @@ class CompletionAssembler(Assembler[CompletionChunk, Completion]):
                 slot.finish_reason = c.finish_reason
                 slot.matched_stop = c.matched_stop
         return chunk
+
+    def _texts(self, chunk: CompletionChunk) -> list[tuple[int, str]]:
+        return [(c.index, c.text) for c in chunk.choices]
 
     def result(self) -> Completion:
         return Completion(
@@ -199,6 +213,10 @@ class ChatAssembler(Assembler[ChatCompletionChunk, ChatCompletion]):
     def _fold(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
         choices = [self._fold_choice(c) for c in chunk.choices]
         return replace(chunk, choices=tuple(choices))
+
+    def _texts(self, chunk: ChatCompletionChunk) -> list[tuple[int, str]]:
+        # The content only: reasoning (split out of inline <think> too) is not constrained.
+        return [(c.index, c.delta.content or "") for c in chunk.choices]
 
     def _fold_choice(self, c: ChatChunkChoice) -> ChatChunkChoice:
         slot = self._choice(c.index)

@@ -1,4 +1,4 @@
-"""Is a text in the grammar's language? In bounded time, exactly, with lark LALR when it is safe.
+"""Is a text in the grammar's language, or a prefix of a member? Exactly, LALR-fast when it is safe.
 
 Which path answers:
 
@@ -9,12 +9,28 @@ Which path answers:
    (:mod:`wafer_grammar.ebnf.automaton`), linear in the text, for ``accepts`` and
    ``is_prefix``. Never Python's backtracking ``re``: ``("a" | "a" | "aa")*``
    would take it exponential time to reject ``"a"*21 + "b"``.
-3. Otherwise lark LALR with the contextual lexer first, but only when every lark
+3. Otherwise, when the grammar has an exact LR table (step 4), its LR run answers
+   everything: about as fast as lark's own parse, and it stops at the first
+   character that leaves the language.
+4. The exact LR run: lark's LALR(1) table for the grammar's acceptance form
+   (:mod:`wafer_grammar.ebnf.to_lark`; built only where step 5's conditions
+   hold), when lark's strict analysis finds no
+   conflict and every symbol is productive, driven by
+   :class:`~wafer_grammar.ebnf.lr_run.LRRun` with *every* tokenization instead of
+   lark's longest-match lexer (every terminal with an action, every end of each
+   match). The table is deterministic on each token sequence and fails exactly
+   on those that no sentence starts with, so the run is exact both ways: a member
+   iff some tokenization ends accepting, a viable prefix iff some tokenization
+   (possibly inside a token whose automaton can still finish it) is alive.
+   Linear in the text times the live tokenizations; past ``lr_run.LIMIT`` of
+   them, lark then Earley as in step 5.
+5. Otherwise lark LALR with the contextual lexer, but only when every lark
    terminal is one ``re`` runs in linear time (:mod:`wafer_grammar.ebnf.backtracking`),
    no repetition bound is huge (lark would spell the copies out) and the grammar is
    shallow enough for lark's translation. An LALR *accept* is a real derivation,
    so it is trusted; an LALR *reject* (its longest-match lexer can miss a valid
-   split), or a grammar LALR cannot build (conflicts), goes to the exact recognizer.
+   split), a prefix check, or a grammar LALR cannot build goes to step 6.
+6. Otherwise the exact recognizer.
 
 The exact recognizer is Earley over single characters, literals and automaton
 terms, with counted repetitions built by doubling: polynomial in the text and
@@ -37,6 +53,8 @@ from wafer_grammar.ebnf.automaton import Automaton, build_automaton
 from wafer_grammar.ebnf.backtracking import linear_time
 from wafer_grammar.ebnf.derivation import ParseTree, build_tree, merge_text
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar, regular_rules
+from wafer_grammar.ebnf.lr_run import LRRun, Overflow
+from wafer_grammar.ebnf.lr_table import Tables, build_tables
 from wafer_grammar.ebnf.recognizer import Recognizer, compile_grammar
 from wafer_grammar.ebnf.render import render_string
 from wafer_grammar.ebnf.syntax import (
@@ -87,6 +105,8 @@ class Acceptor:
         self._lark_grammar: LarkGrammar | None = None
         self._lalr: Any = None
         self._fast_lalr: Any = None
+        self._fast_lg: LarkGrammar | None = None
+        self._tables: Tables | object | None = None
         self._recognizer: Recognizer | None = None
         self._diagnostic: Recognizer | None = None
 
@@ -121,6 +141,16 @@ class Acceptor:
             self._plain = plain
         return self._plain
 
+    def plan(self) -> GrammarAST:
+        """The desugared grammar (raises ``TextUnjudgeable`` for token-level macros)."""
+        return self._plan()
+
+    @property
+    def automaton(self) -> Automaton | None:
+        """The whole language as one automaton, when the root is regular."""
+        self._plan()
+        return self._automaton
+
     def lark_grammar(self) -> LarkGrammar:
         """The translation to lark (raises ``TextUnjudgeable`` for token-level macros)."""
         if self._lark_grammar is None:
@@ -152,9 +182,35 @@ class Acceptor:
                 bodies = {name: rules[name].body for name in fast.regular_rules}
                 if all(linear_time(expr, bodies) for expr in fast.terminal_exprs):
                     self._fast_lalr = _build_lalr(fast, keep_all_tokens=False)
+                    self._fast_lg = fast
                 if self._fast_lalr is _UNAVAILABLE:  # merging can add conflicts
                     self._fast_lalr = self._lalr_parser() or _UNAVAILABLE
+                    self._fast_lg = self.lark_grammar()
         return None if self._fast_lalr is _UNAVAILABLE else self._fast_lalr
+
+    def lr_tables(self) -> Tables | None:
+        """The exact LR tables (:mod:`.lr_table`), or None when this grammar has none."""
+        if self._tables is None:
+            self._tables = _UNAVAILABLE
+            parser = self._fast_parser()
+            if parser is not None and self._fast_lg is not None:
+                rules = self._plan().rule_map()
+                bodies = {name: rules[name].body for name in self._fast_lg.regular_rules}
+                self._tables = build_tables(parser, self._fast_lg, bodies) or _UNAVAILABLE
+        return self._tables if isinstance(self._tables, Tables) else None
+
+    def lr_run(self, text: str = "") -> LRRun | None:
+        """An exact LR run (:mod:`.lr_run`) after ``text``; None: no tables, or too ambiguous."""
+        tables = self.lr_tables()
+        if tables is None:
+            return None
+        run = LRRun(tables)
+        try:
+            if not run.feed(text):
+                run.bounds, run.partials = [], []  # dead: no configuration is left
+        except Overflow:
+            return None
+        return run
 
     def recognizer(self) -> Recognizer:
         """The exact character-level recognizer (built on first use)."""
@@ -180,6 +236,9 @@ class Acceptor:
         self._plan()
         if self._automaton is not None:
             return self._automaton.fullmatch(text)
+        run = self.lr_run(text)
+        if run is not None:
+            return run.complete()
         if self.accepts_lalr(text):
             return True
         return self.accepts_earley(text)
@@ -208,6 +267,9 @@ class Acceptor:
         self._plan()
         if self._automaton is not None:
             return self._automaton.viable(text)
+        run = self.lr_run(text)
+        if run is not None:
+            return run.alive
         return self.recognizer().run(text).alive_at_end
 
     def parse(self, text: str) -> Tree[Token]:
@@ -232,14 +294,26 @@ class Acceptor:
         chart = rec.run(text)
         if chart.accepted:
             return build_tree(rec.g, chart)
-        # Rejected: an unfolded recognizer says exactly where and what was expected.
+        raise self.mismatch(text)
+
+    def mismatch(self, text: str) -> OutputMismatch:
+        """Where a non-member ``text`` goes wrong and what was expected there.
+
+        An unfolded recognizer says exactly where (the end of the longest viable
+        prefix, or the end of the text) and what could have come next.
+        """
         rec = self._diagnoser()
         chart = rec.run(text)
         at = max(chart.furthest, chart.partial_at)
         message = (
             "unexpected end of text" if at >= len(text) else f"unexpected {render_string(text[at])}"
         )
-        raise OutputMismatch(message, text=text, offset=at, expected=rec.expected(chart, at))
+        return OutputMismatch(message, text=text, offset=at, expected=rec.expected(chart, at))
+
+    def expected_after(self, text: str) -> list[str]:
+        """What may follow the viable prefix ``text`` (exact recognizer; for diagnostics)."""
+        rec = self._diagnoser()
+        return rec.expected(rec.run(text), len(text))
 
     def _rename(self, tree: Tree[Token], lg: LarkGrammar) -> Tree[Token]:
         """lark names -> EBNF names; anonymous text merged, as the exact path does.

@@ -263,6 +263,12 @@ class Automaton:
         found = [dist[s] for s in self.start if s in dist]
         return min(found) if found else None
 
+    def distance(self, current: frozenset[int]) -> int | None:
+        """The fewest characters more from ``current`` to a match (None: dead)."""
+        dist = self._distances()
+        found = [dist[s] for s in current if s in dist]
+        return min(found) if found else None
+
     def remaining(self, text: str, i: int) -> int | None:
         """After reading all of ``text[i:]``: the fewest characters more to a match (None: dead)."""
         current = self.start
@@ -273,6 +279,39 @@ class Automaton:
         dist = self._distances()
         found = [dist[s] for s in current if s in dist]
         return min(found) if found else None
+
+    def next_ranges(self, current: frozenset[int]) -> list[tuple[int, int]]:
+        """The code points that keep ``current`` alive, as sorted inclusive ranges."""
+        out: list[tuple[int, int]] = []
+        for s in current:
+            move = self._move[s]
+            if move is not None and move[2] in self._productive:
+                out.extend(zip(move[0], move[1], strict=True))
+        return sorted(out)
+
+    def prefix_free(self, budget: int = 512) -> bool:
+        """Whether no match is a proper prefix of another (False when unsure).
+
+        Explores the state sets reachable from the start, one character per
+        elementary range; a set holding the accepting state with a live move out
+        of it reads a match that another match extends.
+        """
+        seen = {self.start}
+        stack = [self.start]
+        while stack:
+            current = stack.pop()
+            live = self.next_ranges(current)
+            if self._accept in current and live:
+                return False
+            cuts = sorted({lo for lo, _ in live} | {hi + 1 for _, hi in live})
+            for lo in cuts:
+                nxt = self.step(current, chr(lo)) if lo <= 0x10FFFF else frozenset()
+                if nxt and nxt not in seen:
+                    if len(seen) >= budget:
+                        return False
+                    seen.add(nxt)
+                    stack.append(nxt)
+        return True
 
     def ends(self, text: str, i: int) -> list[int]:
         """Every ``j >= i`` such that ``text[i:j]`` matches, in increasing order."""

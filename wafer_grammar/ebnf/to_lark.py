@@ -62,6 +62,9 @@ class LarkGrammar:
     #: What each terminal matches (regular rules referenced by name): the acceptor
     #: trusts lark's backtracking ``re`` only when all of them are linear-time.
     terminal_exprs: tuple[Expr, ...] = field(default=())
+    #: Each terminal by lark name: its regex and the expression it matches (regular
+    #: rules referenced by name), for the exact LR matcher's scanners.
+    terminal_defs: dict[str, tuple[str, Expr]] = field(default_factory=dict)
 
 
 def _lark_name(name: str, taken: set[str], upper: bool) -> str:
@@ -160,6 +163,7 @@ class _Builder:
         self.anon_terms: dict[str, str] = {}  # pattern -> terminal name
         self.term_lines: list[str] = []
         self.term_exprs: list[Expr] = []
+        self.term_defs: dict[str, tuple[str, Expr]] = {}
 
     def pattern(self, name: str) -> str:
         if name not in self.patterns:
@@ -176,6 +180,7 @@ class _Builder:
             )
             pat = NOTHING if ne is None else expr_pattern(ne, self.pattern)
             self.term_exprs.append(ne if ne is not None else CharClass(()))
+            self.term_defs[term] = (pat, ne if ne is not None else CharClass(()))
             self.term_lines.append(f"{term}: /{pat}/")
         return self.term_lark[name]
 
@@ -243,6 +248,7 @@ class _Builder:
             term = _lark_name(f"t{len(self.anon_terms)}", self.taken, True)
             self.anon_terms[pat] = term
             self.terminal_names[term] = ANON
+            self.term_defs[term] = (pat, ne)
             self.term_lines.append(f"{term}: /{pat}/")
         term = self.anon_terms[pat]
         return f"{term}?" if is_nullable(expr, self.null) else term
@@ -303,6 +309,7 @@ class _Builder:
             exact=not self.reasons,
             inexact_reasons=tuple(self.reasons),
             terminal_exprs=tuple(self.term_exprs),
+            terminal_defs=self.term_defs,
         )
 
 

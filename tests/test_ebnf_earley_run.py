@@ -1,0 +1,63 @@
+"""The incremental Earley chart (earley_run) against the one-shot exact recognizer.
+
+Same algorithm, fed in chunks: after every chunk its verdicts must be the
+recognizer's on the text so far, on generated grammars (lazy and max_chars
+included: only Earley implements them) and their near-members.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from ebnf_fuzz import _Gen, strings_for
+
+from wafer_grammar import Grammar, GrammarError
+from wafer_grammar.ebnf.earley_run import EarleyRun, supports
+from wafer_grammar.ebnf.matcher import Matcher
+from wafer_grammar.errors import TextUnjudgeable
+
+
+def _grammars(count: int, seed: int) -> list[tuple[str, Grammar]]:
+    rng, out = random.Random(seed), []
+    gen = _Gen(rng)
+    while len(out) < count:
+        text = gen.grammar()
+        try:
+            grammar = Grammar.from_ebnf(text)
+            grammar._acceptor.recognizer()
+        except (GrammarError, TextUnjudgeable):
+            continue
+        if supports(grammar._acceptor.recognizer().g):
+            out.append((text, grammar))
+    return out
+
+
+@pytest.mark.parametrize(("text", "grammar"), _grammars(120, 14), ids=lambda x: "")
+def test_chunked_chart_agrees_with_the_recognizer(text: str, grammar: Grammar) -> None:
+    rng = random.Random(text)
+    rec = grammar._acceptor.recognizer()
+    for s in strings_for(rng, grammar, text):
+        run, fed = EarleyRun(rec.g), ""
+        while len(fed) < len(s):
+            chunk = s[len(fed) : len(fed) + rng.randint(1, 3)]
+            fed += chunk
+            alive = run.feed(chunk)
+            chart = rec.run(fed)
+            assert (run.accepted, alive) == (chart.accepted, chart.alive_at_end), (text, fed)
+            if not alive:
+                break
+        if not s:
+            chart = rec.run("")
+            assert (run.accepted, run.alive) == (chart.accepted, chart.alive_at_end), text
+
+
+def test_the_matcher_uses_the_chart_for_lazy_rules() -> None:
+    grammar = Grammar.from_ebnf('root ::= a "!"\na[lazy] ::= [a-z]+ ","\n')
+    m = grammar.matcher()
+    assert isinstance(m._state, EarleyRun)
+    assert m.feed("ab") and m.feed("c,") and not m.is_complete and m.feed("!")
+    assert m.is_complete
+    fork = m.copy()
+    assert not fork.feed("x") and m.is_complete
+    assert isinstance(Matcher(grammar._acceptor)._state, EarleyRun)
