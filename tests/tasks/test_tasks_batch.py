@@ -308,7 +308,7 @@ def test_dry_run_estimates_without_generating(
     prompt = sum(len(p.prompts[0]) for p in plans)
     output = sum(p.options["max_tokens"] for p in plans)
     assert capsys.readouterr().out == (
-        f"dry run: 2 inputs to process (1 already in the output), {prompt} prompt tokens and "
+        f"dry run: 2 inputs to process (1 already in the output), at most {prompt} prompt tokens and "
         f"at most {output} output tokens; estimated cost at most $0.0000 at "
         "SmolLM2-135M-Instruct's card pricing\n"
     )
