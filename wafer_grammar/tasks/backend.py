@@ -9,9 +9,9 @@ The rule (the same for the Python API and the CLI):
    started on first use and shared by every later call in the process (loading
    the model takes seconds; it is stopped when the process exits).
 
-A block that ends in an exception (Ctrl-C, a cancelled task) cuts the embedded
-engine's generations in flight at once, so nothing is generated for a caller
-that has gone.
+A block that ends in Ctrl-C cuts the embedded engine's generations in flight at
+once (the whole process is being interrupted); at exit the server is stopped
+without waiting, which also cuts what an interrupted asyncio run left behind.
 
 Both clients go through the same HTTP path, so the embedded engine exercises
 exactly what Wafer would be sent.
@@ -88,7 +88,9 @@ def _endpoint(
     try:
         # the local server was started without a key: send none
         yield backend, server.base_url, None
-    except BaseException:
+    except KeyboardInterrupt:
+        # Ctrl-C ends every caller in the process: cut all the generations in flight.
+        # (One caller's own error must not cut the others sharing this server.)
         server.cancel_running()
         raise
 
