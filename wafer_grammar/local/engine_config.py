@@ -33,6 +33,14 @@ class EngineConfig:
     """Context window (prompt plus output tokens) enforced per request."""
     max_n: int = 8
     """The largest ``n`` a request may ask for (all choices decode as one batch)."""
+    max_batch: int = 8
+    """Sequences (choices of all running requests) decoded together in one step;
+    a request joins between steps when its ``n`` rows fit."""
+    max_queued: int = 64
+    """Requests waiting for a place in the batch; one more is refused with 429."""
+    prefix_cache_tokens: int = 4096
+    """Prompt tokens whose KV states are kept for reuse by prompts sharing a prefix
+    (~46 KB each for the embedded model; least recently used dropped); 0 turns it off."""
     grammar_cache_size: int = 256
     """Compiled grammars kept, keyed by their exact EBNF text (least recently used dropped)."""
     use_cache: bool = True
