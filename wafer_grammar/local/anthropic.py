@@ -174,7 +174,12 @@ def stop_reason(finish: str | None, matched: int | str | None) -> tuple[str, str
 
 
 def _usage(usage: EngineUsage) -> dict[str, int]:
-    return {"input_tokens": usage.prompt_tokens, "output_tokens": usage.completion_tokens}
+    # Anthropic counts cache reads apart: input_tokens are the uncached ones.
+    return {
+        "input_tokens": usage.prompt_tokens - usage.cached_tokens,
+        "cache_read_input_tokens": usage.cached_tokens,
+        "output_tokens": usage.completion_tokens,
+    }
 
 
 def message_body(

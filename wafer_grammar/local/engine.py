@@ -1,9 +1,10 @@
-"""The embedded engine: one model, one worker thread, requests served in arrival order.
+"""The embedded engine: one model, one worker thread, requests batched continuously.
 
 Every model call happens on the worker thread, so any number of threads (the
-HTTP server's, or a user's) may submit at once. A request's ``n`` choices are
-decoded together as one batch; separate requests queue (FIFO), which on a
-two-core CPU costs little against cross-request batching and keeps the loop simple.
+HTTP server's, or a user's) may submit at once. The worker decodes the choices
+of all running requests together, one token each per step; requests join and
+leave between steps (``scheduler.py``), and prompts sharing a start reuse its
+cached KV states (``prefix_cache.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.errors import EngineError, InvalidRequest
+from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local.engine_config import EngineConfig
 from wafer_grammar.local.engine_results import (
     EngineChoice,
@@ -39,24 +40,49 @@ logger = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class _Done:
     generated: int
+    cached_tokens: int
 
 
 class Generation:
     """A submitted request: iterate it for its deltas as they are decoded.
 
     Iteration ends when every choice has finished; :attr:`usage` is then set.
-    :meth:`cancel` stops decoding at the next step (a client went away).
+    :meth:`cancel` stops decoding at the next step (a client went away);
+    :attr:`done` is set once the engine is through with it (finished, failed or cut).
     """
 
     def __init__(self, job: DecodeJob, prompt_tokens: int) -> None:
         self.job = job
         self.prompt_tokens = prompt_tokens
         self.usage: EngineUsage | None = None
+        self.done = threading.Event()
         self._items: queue.Queue[list[EngineDelta] | _Done | BaseException] = queue.Queue()
 
     def cancel(self) -> None:
         """Stop decoding this request (its iterator then ends early)."""
         self.job.cancelled.set()
+
+    # The worker's side (``scheduler.Submitted``).
+
+    def deliver(self, deltas: list[EngineDelta]) -> None:
+        """Hand over one step's deltas."""
+        if not self.done.is_set():
+            self._items.put(deltas)
+
+    def finish(self, generated: int, cached_tokens: int) -> None:
+        """The request is over (done or cancelled); later calls are ignored."""
+        self._end(_Done(generated, cached_tokens))
+
+    def fail(self, error: BaseException) -> None:
+        """The request failed; ignored once it has finished."""
+        self._end(error)
+
+    def _end(self, item: _Done | BaseException) -> None:
+        if not self.done.is_set():
+            self.done.set()
+            self._items.put(item)
+
+    # The caller's side.
 
     def __iter__(self) -> Iterator[EngineDelta]:
         while True:
@@ -64,7 +90,7 @@ class Generation:
             if isinstance(item, BaseException):
                 raise item
             if isinstance(item, _Done):
-                self.usage = EngineUsage(self.prompt_tokens, item.generated)
+                self.usage = EngineUsage(self.prompt_tokens, item.generated, item.cached_tokens)
                 return
             yield from item
 
@@ -219,6 +245,13 @@ class Engine:
         )
         if compiled is None and grammar is not None:
             compiled = self.compile(grammar)
+        if self._jobs.qsize() >= self.config.max_queued:
+            raise InvalidRequest(
+                f"the engine is busy: {self.config.max_queued} requests are already "
+                "waiting; retry shortly",
+                code="rate_limit_exceeded",
+                status=429,
+            )
         generation = Generation(DecodeJob(ids, compiled, params), len(ids))
         self._jobs.put(generation)
         return generation
@@ -255,27 +288,6 @@ class Engine:
     # ------------------------------------------------------------ the worker
 
     def _work(self) -> None:
-        from wafer_grammar.local import generation as decode_loop
+        from wafer_grammar.local.scheduler import Scheduler
 
-        loaded = self.loaded
-        while True:
-            generation = self._jobs.get()
-            if generation is None:
-                return
-            if generation.job.cancelled.is_set():
-                generation._items.put(_Done(0))
-                continue
-            try:
-                total = decode_loop.run(loaded, generation.job, generation._items.put)
-            except Exception as exc:  # handed to the waiting request, never lost
-                logger.exception("decoding failed")
-                error = (
-                    exc
-                    if isinstance(exc, EngineError)
-                    else EngineError(f"decoding failed: {type(exc).__name__}: {exc}")
-                )
-                if error is not exc:
-                    error.__cause__ = exc
-                generation._items.put(error)
-            else:
-                generation._items.put(_Done(total))
+        Scheduler(self.loaded, self.config, self._jobs).run()  # type: ignore[arg-type]

@@ -68,6 +68,8 @@ class EngineUsage:
 
     prompt_tokens: int
     completion_tokens: int
+    cached_tokens: int = 0
+    """Prompt tokens whose KV states came from the prefix cache (part of ``prompt_tokens``)."""
 
     @property
     def total_tokens(self) -> int:

@@ -1,15 +1,17 @@
-"""The decode loop: prefill, then one token per step for all ``n`` choices at once.
+"""One request's decoding state: its ``n`` choices, matchers, sampler and text streams.
 
-Every choice of a request shares the prompt, so the ``n`` choices run as one
-batch in lockstep (no padding needed). Each step the grammar matchers write
-their masks, disallowed logits become -inf, and the sampler draws.
+The scheduler (``scheduler.py``) runs the model over every running request at
+once and hands each request its rows of logits; :meth:`RequestDecode.take` then
+does what is private to the request: penalties and bias, the grammar mask, the
+draw (with the request's own seeded generator, so a seed reproduces its output
+whatever else shares the batch), logprobs, and the text of each choice.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,8 +23,6 @@ from wafer_grammar.local.detok import TextStream
 from wafer_grammar.local.engine_results import EngineDelta, EngineTokenLogprob, FinishReason
 from wafer_grammar.local.model import LoadedModel
 from wafer_grammar.local.params import SamplingParams
-
-Emit = Callable[[list[EngineDelta]], None]
 
 
 @dataclass
@@ -45,70 +45,125 @@ class _Row:
     finished: bool = False
 
 
-def run(loaded: LoadedModel, job: DecodeJob, emit: Emit) -> int:
-    """Decode ``job``, handing each step's deltas to ``emit``; returns tokens generated.
+class RequestDecode:
+    """The ``n`` choices of one request, advanced one token per :meth:`take`."""
 
-    Stops early, without a final delta, when ``job.cancelled`` is set.
-    """
-    import xgrammar as xgr
+    def __init__(self, loaded: LoadedModel, job: DecodeJob) -> None:
+        import xgrammar as xgr
 
-    params = job.params
-    n = params.n
-    generator = torch.Generator()
-    seed = params.seed if params.seed is not None else secrets.randbits(63)
-    generator.manual_seed(seed % 2**64)
-    controls = set(loaded.tokenizer.control_tokens().values())
-    rows = [
-        _Row(
-            TextStream(loaded.tokenizer.token_bytes, skip_ids=controls, stop=params.stop),
-            xgr.GrammarMatcher(job.grammar) if job.grammar is not None else None,
+        self.job = job
+        params = job.params
+        self.params = params
+        n = params.n
+        self.generator = torch.Generator()
+        seed = params.seed if params.seed is not None else secrets.randbits(63)
+        self.generator.manual_seed(seed % 2**64)
+        controls = set(loaded.tokenizer.control_tokens().values())
+        self.rows = [
+            _Row(
+                TextStream(loaded.tokenizer.token_bytes, skip_ids=controls, stop=params.stop),
+                xgr.GrammarMatcher(job.grammar) if job.grammar is not None else None,
+            )
+            for _ in range(n)
+        ]
+        self.bitmask = (
+            xgr.allocate_token_bitmask(n, loaded.vocab_size) if job.grammar is not None else None
         )
-        for _ in range(n)
-    ]
-    bitmask = xgr.allocate_token_bitmask(n, loaded.vocab_size) if job.grammar is not None else None
-    stops = set(loaded.stop_token_ids)
-    bias = sampling.bias_tensor(params, loaded.vocab_size)
-    counts = torch.zeros(n, loaded.vocab_size) if params.penalized else None
-    total = 0
-    with torch.inference_mode():
-        cache = _new_cache(loaded.model)
-        ids = torch.tensor([job.prompt_ids] * n, dtype=torch.long)
-        for _step in range(params.max_tokens):
-            if job.cancelled.is_set():
-                return total
-            logits = sampling.adjust(_forward(loaded.model, ids, cache), params, counts, bias)
-            active = [i for i, r in enumerate(rows) if not r.finished]
-            if bitmask is not None:
-                for i in active:
-                    rows[i].matcher.fill_next_token_bitmask(bitmask, i)
-                xgr.apply_token_bitmask_inplace(logits, bitmask, indices=active)
-            chosen = sampling.sample(logits, params, generator)
-            infos = _logprobs(logits, chosen, params) if params.logprobs else None
-            deltas = []
+        self.stops = set(loaded.stop_token_ids)
+        self._stop_bits = _token_bits(loaded.stop_token_ids, loaded.vocab_size)
+        self.bias = sampling.bias_tensor(params, loaded.vocab_size)
+        self.counts = torch.zeros(n, loaded.vocab_size) if params.penalized else None
+        self.last = torch.zeros(n, dtype=torch.long)
+        """Each row's latest token: its input to the next step."""
+        self.generated = 0
+        """Tokens generated over all rows (the usage's completion tokens)."""
+
+    @property
+    def n(self) -> int:
+        return len(self.rows)
+
+    @property
+    def finished(self) -> bool:
+        return all(r.finished for r in self.rows)
+
+    def take(self, logits: torch.Tensor) -> list[EngineDelta]:
+        """Choose each unfinished row's next token from ``logits`` ``[n, vocab]``;
+        the deltas it made. Finished rows keep a last token but their output is dropped."""
+        import xgrammar as xgr
+
+        params = self.params
+        logits = sampling.adjust(logits, params, self.counts, self.bias)
+        active = [i for i, r in enumerate(self.rows) if not r.finished]
+        if self.bitmask is not None:
             for i in active:
-                deltas.append(_advance(rows[i], i, int(chosen[i]), infos, stops, params))
-                total += 1
-            emit(deltas)
-            if counts is not None:
-                counts[torch.arange(n), chosen] += 1
-            if all(r.finished for r in rows):
-                return total
-            # Finished rows keep stepping with their last token: lockstep is cheaper
-            # than shrinking the batch and its cache, and their output is ignored.
-            ids = chosen.unsqueeze(-1)
-    return total
+                self.rows[i].matcher.fill_next_token_bitmask(self.bitmask, i)
+            xgr.apply_token_bitmask_inplace(logits, self.bitmask, indices=active)
+        chosen = sampling.sample(logits, params, self.generator)
+        infos = _logprobs(logits, chosen, params) if params.logprobs else None
+        deltas = []
+        for i in active:
+            deltas.append(self._advance(i, int(chosen[i]), infos))
+            self.generated += 1
+        if self.counts is not None:
+            self.counts[torch.arange(self.n), chosen] += 1
+        self.last = chosen
+        return deltas
+
+    def _advance(
+        self,
+        index: int,
+        token: int,
+        infos: Sequence[tuple[float, tuple[tuple[int, float], ...]]] | None,
+    ) -> EngineDelta:
+        """Take ``token`` into row ``index``; the delta says what it added and whether it ended."""
+        row = self.rows[index]
+        if row.matcher is not None and not row.matcher.accept_token(token):
+            # The mask allowed only tokens the matcher accepts; refusing one is an engine bug.
+            raise EngineError(f"the grammar matcher refused token {token}, which its mask allowed")
+        offset = row.text.position
+        row.generated += 1
+        logprobs: tuple[EngineTokenLogprob, ...] = ()
+        if infos is not None:
+            logprob, top = infos[index]
+            logprobs = (EngineTokenLogprob(token, logprob, top, offset),)
+        finish: FinishReason | None = None
+        matched: int | str | None = None
+        if token in self.stops:
+            text = row.text.finish()
+            finish, matched = "stop", token
+        else:
+            text = row.text.push(token)
+            if row.text.matched is not None:
+                finish, matched = "stop", row.text.matched
+            elif row.matcher is not None and row.matcher.is_terminated():
+                # A grammar that ends without a stop token (none of ours) still ends the choice.
+                text += row.text.finish()
+                finish = "stop"
+            elif row.generated >= self.params.max_tokens:
+                text += row.text.finish()
+                # The output is complete when the grammar allows nothing but a stop
+                # token: only the stop token did not fit, which is not a truncation.
+                finish = "stop" if self._only_stop_allowed(index) else "length"
+        row.finished = finish is not None
+        return EngineDelta(index, text, (token,), logprobs, finish, matched)
+
+    def _only_stop_allowed(self, index: int) -> bool:
+        matcher = self.rows[index].matcher
+        if matcher is None or self.bitmask is None:
+            return False
+        matcher.fill_next_token_bitmask(self.bitmask, index)
+        allowed = self.bitmask[index]
+        return bool((allowed & ~self._stop_bits).eq(0).all())
 
 
-def _new_cache(model: Any) -> Any:
-    from transformers import DynamicCache
-
-    return DynamicCache(config=model.config)
-
-
-def _forward(model: Any, ids: torch.Tensor, cache: Any) -> torch.Tensor:
-    out = model(input_ids=ids, cache=cache, use_cache=True, logits_to_keep=1)
-    logits: torch.Tensor = out.logits[:, -1, :].float()
-    return logits
+def _token_bits(tokens: Sequence[int], vocab_size: int) -> torch.Tensor:
+    """``tokens`` as one row of XGrammar's bitmask (int32 words; token t is bit t % 32
+    of word t // 32)."""
+    words = [0] * ((vocab_size + 31) // 32)
+    for t in tokens:
+        words[t // 32] |= 1 << (t % 32)
+    signed = [w - (1 << 32) if w >= 1 << 31 else w for w in words]
+    return torch.tensor(signed, dtype=torch.int32)
 
 
 def _logprobs(
@@ -130,41 +185,3 @@ def _logprobs(
     else:
         tops = [()] * len(picked)
     return list(zip(picked, tops, strict=True))
-
-
-def _advance(
-    row: _Row,
-    index: int,
-    token: int,
-    infos: Sequence[tuple[float, tuple[tuple[int, float], ...]]] | None,
-    stops: set[int],
-    params: SamplingParams,
-) -> EngineDelta:
-    """Take ``token`` into ``row``; the delta says what it added and whether it ended."""
-    if row.matcher is not None and not row.matcher.accept_token(token):
-        # The mask allowed only tokens the matcher accepts; refusing one is an engine bug.
-        raise EngineError(f"the grammar matcher refused token {token}, which its mask allowed")
-    offset = row.text.position
-    row.generated += 1
-    logprobs: tuple[EngineTokenLogprob, ...] = ()
-    if infos is not None:
-        logprob, top = infos[index]
-        logprobs = (EngineTokenLogprob(token, logprob, top, offset),)
-    finish: FinishReason | None = None
-    matched: int | str | None = None
-    if token in stops:
-        text = row.text.finish()
-        finish, matched = "stop", token
-    else:
-        text = row.text.push(token)
-        if row.text.matched is not None:
-            finish, matched = "stop", row.text.matched
-        elif row.matcher is not None and row.matcher.is_terminated():
-            # A grammar that ends without a stop token (none of ours) still ends the choice.
-            text += row.text.finish()
-            finish = "stop"
-        elif row.generated >= params.max_tokens:
-            text += row.text.finish()
-            finish = "length"
-    row.finished = finish is not None
-    return EngineDelta(index, text, (token,), logprobs, finish, matched)

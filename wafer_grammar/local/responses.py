@@ -53,12 +53,13 @@ def error_body(
     return {"error": error}
 
 
-def usage_body(usage: EngineUsage) -> dict[str, int]:
-    """``usage`` as OpenAI shapes it."""
+def usage_body(usage: EngineUsage) -> dict[str, Any]:
+    """``usage`` as OpenAI shapes it (prefix-cache hits in ``prompt_tokens_details``)."""
     return {
         "prompt_tokens": usage.prompt_tokens,
         "completion_tokens": usage.completion_tokens,
         "total_tokens": usage.total_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
     }
 
 
