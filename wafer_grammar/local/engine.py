@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from wafer_grammar.local.generation import DecodeJob
     from wafer_grammar.local.grammars import GrammarCache
     from wafer_grammar.local.model import LoadedModel
+    from wafer_grammar.local.scheduler import Scheduler
     from wafer_grammar.tokenize.tokenizer import Tokenizer
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class Engine:
         self._grammars: GrammarCache | None = None
         self._jobs: queue.Queue[Generation | None] = queue.Queue()
         self._worker: threading.Thread | None = None
+        self._scheduler: Scheduler | None = None
         self._closing = False
         self._start_lock = threading.Lock()
 
@@ -287,7 +289,19 @@ class Engine:
 
     # ------------------------------------------------------------ the worker
 
+    @property
+    def running(self) -> int:
+        """Requests decoding now (admitted to the batch, not yet finished)."""
+        scheduler = self._scheduler
+        return len(scheduler.running) if scheduler is not None else 0
+
+    @property
+    def queued(self) -> int:
+        """Requests waiting for room in the batch."""
+        return self._jobs.qsize()
+
     def _work(self) -> None:
         from wafer_grammar.local.scheduler import Scheduler
 
-        Scheduler(self.loaded, self.config, self._jobs).run()  # type: ignore[arg-type]
+        self._scheduler = Scheduler(self.loaded, self.config, self._jobs)  # type: ignore[arg-type]
+        self._scheduler.run()
