@@ -10,6 +10,13 @@ Run: .venv/bin/python bench/engine.py [--tokens 64] [--repeats 3]
 
 Decode speed counts steps after the first token (prefill excluded); the best of
 ``--repeats`` runs is kept, since other processes only ever slow a run down.
+
+``--throughput`` adds the batching table (each ratio against its own baseline,
+measured in the same run): 1-token completions and 64-token generations over
+HTTP at concurrency 1, 4 and 16; prefill of a 300-token prompt cold and with a
+280-token prefix-cache hit; aggregate decode tok/s at batch 1 and 8; and the
+latency of a 1-token request just after 8 streaming clients left mid-generation,
+against the same request on an idle server.
 """
 
 from __future__ import annotations
@@ -24,12 +31,19 @@ sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import argparse  # noqa: E402
+import http.client  # noqa: E402
+import json  # noqa: E402
+import socket  # noqa: E402
 import statistics  # noqa: E402
+import struct  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
 
-from wafer_grammar.local import Engine, EngineConfig, SamplingParams  # noqa: E402
+from wafer_grammar.local import Engine, EngineConfig, LocalServer, SamplingParams  # noqa: E402
 from wafer_grammar.local.model import load_model  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,12 +124,178 @@ def decode_rate(
     return best, count
 
 
+# ---------------------------------------------------------------- throughput
+
+#: Cannot end before max_tokens, so every generation has the same length.
+ENDLESS = "root ::= [a-z ]{3000}"
+
+
+def _post(base: str, body: dict[str, object]) -> dict[str, Any]:
+    parts = urlsplit(base)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=600)
+    try:
+        conn.request(
+            "POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"}
+        )
+        reply = conn.getresponse()
+        data = json.loads(reply.read())
+        assert reply.status == 200, data
+        return dict(data)
+    finally:
+        conn.close()
+
+
+def http_rate(
+    base: str, model: str, concurrency: int, tokens: int, requests: int
+) -> tuple[float, float]:
+    """Requests/s and completion tokens/s of ``requests`` completions, ``concurrency``
+    in flight at a time."""
+    prompt = "Write about the sea."
+
+    def one(i: int) -> int:
+        body: dict[str, object] = {
+            "model": model,
+            "prompt": f"{prompt} ({i})",
+            "max_tokens": tokens,
+            "temperature": 0,
+        }
+        if tokens > 1:
+            body["ebnf"] = ENDLESS
+        usage = _post(base, body)["usage"]
+        return int(usage["completion_tokens"])
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        generated = sum(pool.map(one, range(requests)))
+    wall = time.perf_counter() - start
+    return requests / wall, generated / wall
+
+
+def first_token_ms(engine: Engine, ids: list[int]) -> float:
+    start = time.perf_counter()
+    generation = engine.submit(ids, params=SamplingParams(max_tokens=1, temperature=0))
+    generation.result()
+    return (time.perf_counter() - start) * 1000
+
+
+def prefill_ms(engine: Engine, repeats: int) -> tuple[float, float]:
+    """Time to the first token of a 300-token prompt: cold, and sharing 280 cached tokens."""
+    tok = engine.tokenizer
+    filler = tok.encode(" ".join(f"word{i}" for i in range(400)))
+    cold, hit = [], []
+    for r in range(repeats):
+        shared = [tok.encode(f"Run {r}:")[0], *filler][:280]
+        tail = filler[100:120]
+        first = shared + tail
+        second = shared + filler[200:220]
+        cold.append(first_token_ms(engine, first))  # nothing cached starts with "Run r"
+        hit.append(first_token_ms(engine, second))
+    return statistics.median(cold), statistics.median(hit)
+
+
+def batch_rate(engine: Engine, batch: int, tokens: int) -> float:
+    """Aggregate decode tok/s of ``batch`` requests decoding together (after all joined)."""
+    params = SamplingParams(max_tokens=tokens, temperature=0)
+    grammar = engine.compile(ENDLESS)
+    prompts = [engine.tokenizer.encode(f"Story number {i}:") for i in range(batch)]
+    generations = [engine.submit(p, compiled=grammar, params=params) for p in prompts]
+    stamps: list[list[float]] = [[] for _ in generations]
+
+    def drain(i: int) -> None:
+        stamps[i] = [time.perf_counter() for _ in generations[i]]
+
+    with ThreadPoolExecutor(batch) as pool:
+        list(pool.map(drain, range(batch)))
+    begin = max(s[0] for s in stamps)  # every row is in the batch from here
+    end = max(s[-1] for s in stamps)
+    steps = sum(sum(1 for t in s if t > begin) for s in stamps)
+    return steps / (end - begin)
+
+
+def after_abandoned_streams(server: LocalServer, model: str) -> tuple[float, float]:
+    """1-token latency (ms) on an idle server, and just after 8 streams of 200 tokens were cut."""
+    parts = urlsplit(server.base_url)
+    body = {"model": model, "prompt": "Hello", "max_tokens": 1, "temperature": 0}
+    idle = statistics.median(_timed_post(server.base_url, body) for _ in range(5))
+    stream = json.dumps(
+        {
+            "model": model,
+            "prompt": "A long tale:",
+            "max_tokens": 200,
+            "stream": True,
+            "ebnf": ENDLESS,
+        }
+    ).encode()
+    socks = []
+    for _ in range(8):
+        sock = socket.create_connection((parts.hostname, parts.port))
+        sock.sendall(
+            b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(stream)}\r\n\r\n".encode()
+            + stream
+        )
+        seen = b""
+        while b"data: " not in seen:
+            seen += sock.recv(4096)
+        socks.append(sock)
+    for sock in socks:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    after = _timed_post(server.base_url, body)
+    return idle, after
+
+
+def _timed_post(base: str, body: dict[str, object]) -> float:
+    start = time.perf_counter()
+    _post(base, body)
+    return (time.perf_counter() - start) * 1000
+
+
+def throughput_rows(repeats: int) -> list[tuple[str, str]]:
+    rows: list[tuple[str, str]] = []
+    with LocalServer(port=0) as server:
+        engine, model, base = server.engine, server.engine.config.model_id, server.base_url
+        _post(base, {"model": model, "prompt": "warm up", "max_tokens": 2})
+        for tokens, requests in ((1, 48), (64, 16)):
+            base_rate = 0.0
+            for concurrency in (1, 4, 16):
+                rate, tok_rate = http_rate(base, model, concurrency, tokens, requests)
+                base_rate = base_rate or rate
+                rows.append(
+                    (
+                        f"HTTP {tokens}-token completions, concurrency {concurrency}",
+                        f"{rate:.1f} req/s, {tok_rate:.0f} tok/s ({rate / base_rate:.2f}x)",
+                    )
+                )
+        cold, hit = prefill_ms(engine, repeats)
+        rows.append(("first token, 300-token prompt, cold", f"{cold:.0f} ms"))
+        rows.append(
+            ("first token, same with 280 cached tokens", f"{hit:.0f} ms ({cold / hit:.1f}x faster)")
+        )
+        one = max(batch_rate(engine, 1, 64) for _ in range(repeats))
+        eight = max(batch_rate(engine, 8, 64) for _ in range(repeats))
+        rows.append(("decode, batch 1", f"{one:.1f} tok/s"))
+        rows.append(("decode, batch 8 (aggregate)", f"{eight:.1f} tok/s ({eight / one:.2f}x)"))
+        idle, after = after_abandoned_streams(server, model)
+        rows.append(("1-token request, idle server", f"{idle:.0f} ms"))
+        rows.append(
+            ("same, right after 8 streams were cut", f"{after:.0f} ms ({after / idle:.2f}x idle)")
+        )
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=64, help="tokens per decode run")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement")
     parser.add_argument("--skip-cold", action="store_true", help="skip the cold-load measure")
+    parser.add_argument(
+        "--throughput", action="store_true", help="only the batching and prefix-cache table"
+    )
     args = parser.parse_args(argv)
+    if args.throughput:
+        _print(throughput_rows(args.repeats))
+        return 0
 
     rows: list[tuple[str, str]] = []
     if not args.skip_cold:
@@ -157,12 +337,16 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
 
+    _print(rows)
+    return 0
+
+
+def _print(rows: list[tuple[str, str]]) -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  value")
     print(f"{'-' * width}  {'-' * 24}")
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
-    return 0
 
 
 if __name__ == "__main__":

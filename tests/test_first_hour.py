@@ -312,12 +312,18 @@ def test_case_11_an_empty_text_is_classified_with_a_warning() -> None:
 def test_case_11_the_model_cache_keeps_no_stale_copy(tmp_path: Path) -> None:
     from wafer_grammar.local.model import _drop_stale_entries
 
-    for name in ("smol-10-20-v1", "smol-10-30-v1", "smol-11-40-v0", "other-10-20-v1"):
+    names = ("smol-aa-10-20-v1", "smol-aa-10-30-v1", "smol-aa-11-40-v0", "other-aa-10-20-v1")
+    # The same model installed elsewhere (another venv): not stale, kept.
+    for name in (*names, "smol-bb-10-20-v1"):
         (tmp_path / name).mkdir()
-    current = tmp_path / "smol-12-50-v1"
+    current = tmp_path / "smol-aa-12-50-v1"
     current.mkdir()
     _drop_stale_entries(current)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["other-10-20-v1", "smol-12-50-v1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "other-aa-10-20-v1",
+        "smol-aa-12-50-v1",
+        "smol-bb-10-20-v1",
+    ]
 
 
 def test_case_11_the_classify_table_is_aligned(

@@ -7,6 +7,7 @@ entry is keyed by the GGUF's size and mtime, so a replaced file is converted aga
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -53,9 +54,19 @@ class LoadedModel:
 
 
 def cache_entry(path: Path) -> Path:
-    """The cache folder for ``path``'s dequantized weights."""
+    """The cache folder for ``path``'s dequantized weights.
+
+    Named ``STEM-WHERE-SIZE-MTIME-vFORMAT``, WHERE a digest of the file's absolute
+    path: two installs of the same model (two virtual environments) keep one entry
+    each instead of taking each other's for stale.
+    """
     stat = path.stat()
-    return cache_dir() / "models" / f"{path.stem}-{stat.st_size}-{stat.st_mtime_ns}-v{CACHE_FORMAT}"
+    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    return (
+        cache_dir()
+        / "models"
+        / f"{path.stem}-{where}-{stat.st_size}-{stat.st_mtime_ns}-v{CACHE_FORMAT}"
+    )
 
 
 def _require_engine_packages() -> None:
@@ -124,13 +135,14 @@ def _save_cache(model: Any, entry: Path) -> bool:
 
 
 def _drop_stale_entries(entry: Path) -> None:
-    """Remove the cached copies of earlier versions of the same GGUF (~540 MB each).
+    """Remove the cached copies of earlier versions of the same GGUF file (~540 MB each).
 
-    An entry is named ``STEM-SIZE-MTIME-vFORMAT``: a replaced file or a new cache
-    format makes the old one unreachable, so it is deleted rather than kept forever.
-    (Deleting a folder another process has memory-mapped is safe on POSIX.)
+    A replaced file (same path, other size or mtime) or a new cache format makes the
+    old entry unreachable, so it is deleted rather than kept forever. Entries of the
+    same model at another path are left alone. (Deleting a folder another process
+    has memory-mapped is safe on POSIX.)
     """
-    stem = entry.name.rsplit("-", 3)[0]
+    stem = entry.name.rsplit("-", 3)[0]  # STEM-WHERE
     pattern = re.compile(re.escape(stem) + r"-\d+-\d+-v\d+")
     for sibling in entry.parent.iterdir():
         if sibling != entry and pattern.fullmatch(sibling.name):

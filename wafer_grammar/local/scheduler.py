@@ -105,6 +105,7 @@ class Scheduler:
 
     def _admit(self) -> list[Submitted]:
         """Requests that join now: as many as fit, in arrival order (blocks when idle)."""
+        self._drop_cancelled()  # their rows are free for whoever waits
         admitted: list[Submitted] = []
         rows = self.rows
         while True:
