@@ -64,6 +64,21 @@ def test_batched_outputs_equal_decoding_alone(alone: Engine, batched: Engine) ->
     assert [_texts(c) for c in _together(batched, PROMPTS, params)] == expected
 
 
+def test_prefill_in_chunks_changes_nothing(
+    alone: Engine, batched: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wafer_grammar.local import scheduler
+
+    monkeypatch.setattr(scheduler, "PREFILL_CHUNK", 5)  # prompts of 6 to 20 tokens
+    prompts = [f"Chunk by chunk. {p}" for p in PROMPTS]  # nothing cached starts so
+    params = [SamplingParams(max_tokens=10, temperature=0) for _ in prompts]
+    expected = [
+        _texts(alone.complete(p, grammar=NUMBERS, params=q))
+        for p, q in zip(prompts, params, strict=True)
+    ]
+    assert [_texts(c) for c in _together(batched, prompts, params)] == expected
+
+
 def test_seeded_sampling_ignores_the_batch_it_shares(alone: Engine, batched: Engine) -> None:
     params = [SamplingParams(max_tokens=16, temperature=0.9, seed=7 + i, n=2) for i in range(3)]
     prompts = PROMPTS[:3]

@@ -114,3 +114,21 @@ def test_first_token_says_when_it_is_exact(client: WaferClient, local_server: An
 def test_an_unknown_method_is_refused(client: WaferClient, local_server: Any) -> None:
     with pytest.raises(ValueError, match="method must be one of exact, first-token, not 'best'"):
         label_distribution(client, local_server.model, [1, 2], ["a", "b"], method="best")
+
+
+def test_the_usual_walk_estimates_the_requests(client: WaferClient, local_server: Any) -> None:
+    from wafer_grammar.tasks.batch import Estimate
+    from wafer_grammar.tasks.label_trie import usual_walk_depths
+
+    engine = local_server.server.engine
+    labels = ["New York", "New Jersey", "Newark", "Boston"]
+    depths = usual_walk_depths(labels, engine.tokenizer)
+    assert depths[0] == 0 and len(depths) >= 2 and list(depths) == sorted(depths)
+    assert usual_walk_depths(["positive", "negative"], engine.tokenizer) == (0,)
+    question = "Which city is the Statue of Liberty in?"
+    prompt = engine.tokenizer.encode_chat(messages_for(question, labels, None), thinking=False).ids
+    found = label_distribution(client, local_server.model, prompt, labels, method="exact")
+    assert found.requests >= len(depths)  # other spellings only add requests
+    text = Estimate(3, 0, 120, 6, "m", 0.5, bounded=False).render()
+    assert text.startswith("dry run: 3 inputs to process (0 already in the output), about 120")
+    assert "estimated cost about" in text and "at most" not in text

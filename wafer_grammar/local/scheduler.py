@@ -36,6 +36,8 @@ logger = logging.getLogger(__name__)
 
 #: Prefill requests together while padding adds at most this share of real tokens.
 PREFILL_PADDING = 0.25
+#: Prompt tokens per prefill pass.
+PREFILL_CHUNK = 512
 
 
 class Submitted(Protocol):
@@ -157,7 +159,11 @@ class Scheduler:
         for row, suffix in enumerate(suffixes):
             ids[row, width - len(suffix) :] = torch.tensor(suffix, dtype=torch.long)
             valid[row, width - len(suffix) :] = True
-        logits = batch.forward(self.loaded.model, ids, valid)
+        # In chunks: the mask of one pass is rows x chunk x width, and a long prompt's
+        # whole square would take hundreds of MB. The last chunk ends every row.
+        for start in range(0, width, PREFILL_CHUNK):
+            end = start + PREFILL_CHUNK
+            logits = batch.forward(self.loaded.model, ids[:, start:end], valid[:, start:end])
         keep: list[int] = []
         for row, (submitted, (cached, _)) in enumerate(zip(group, hits, strict=True)):
             if self.prefixes is not None:

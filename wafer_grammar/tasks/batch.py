@@ -103,17 +103,26 @@ class Estimate:
     model: str
     cost_cents: float | None
     """An upper bound (no prefix-cache discount); None when the card has no pricing."""
+    bounded: bool = True
+    """False for the exact method's label trie walk: how many requests it makes
+    depends on how the model spells the labels, so the figures are estimates."""
 
     def render(self) -> str:
+        how = "at most" if self.bounded else "about"
         head = (
             f"dry run: {self.to_process} inputs to process ({self.skipped} already in the "
-            f"output), at most {self.prompt_tokens} prompt tokens and at most "
+            f"output), {how} {self.prompt_tokens} prompt tokens and {how} "
             f"{self.max_output_tokens} output tokens"
         )
+        if not self.bounded:
+            head += (
+                " (the exact method walks the label trie: one request per branching "
+                "prefix if the model spells each label in its usual tokens, more otherwise)"
+            )
         if self.cost_cents is None:
             return f"{head}; {self.model}'s card has no pricing, so no cost estimate"
         return (
-            f"{head}; estimated cost at most {format_cost(self.cost_cents)} at "
+            f"{head}; estimated cost {how} {format_cost(self.cost_cents)} at "
             f"{self.model}'s card pricing"
         )
 
@@ -143,7 +152,17 @@ def estimate(
     prompt = output = 0
     todo = [item for item in todo if item.problem is None]  # recorded, never sent
     shared = shared_plan(job)
-    if isinstance(shared, cls.RunPlan):
+    bounded = True
+    if isinstance(shared, cls.RunPlan) and shared.method == "exact":
+        from wafer_grammar.tasks.label_trie import usual_walk_depths
+
+        bounded = False
+        depths = usual_walk_depths(shared.labels, shared.tokenizer)
+        for item in todo:
+            for ids in shared.for_text(item.text).prompts:
+                prompt += sum(len(ids) + depth for depth in depths)
+                output += len(depths)  # each step asks for one token
+    elif isinstance(shared, cls.RunPlan):
         for item in todo:
             made = shared.for_text(item.text)
             prompt += sum(len(ids) for ids in made.prompts)
@@ -160,7 +179,7 @@ def estimate(
         cost = (
             prompt * pricing.input_cents_per_million + output * pricing.output_cents_per_million
         ) / 1_000_000
-    return Estimate(len(todo), skipped, prompt, output, job.model, cost)
+    return Estimate(len(todo), skipped, prompt, output, job.model, cost, bounded)
 
 
 class Gate:

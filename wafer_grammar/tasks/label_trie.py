@@ -157,6 +157,21 @@ def label_distribution_steps(
     )
 
 
+def usual_walk_depths(labels: Sequence[str], tokenizer: Tokenizer) -> tuple[int, ...]:
+    """The depth (tokens after the prompt) of each request the exact walk makes for
+    one prompt when the model spells every label in its usual tokens (each label
+    encoded alone). Other spellings add requests, so this is an estimate, not a bound."""
+    names = validate_labels(labels)
+    paths = [tuple(tokenizer.encode(label)) for label in names]
+    nodes = {path[:depth] for path in paths for depth in range(len(path))}
+    depths = []
+    for node in sorted(nodes, key=len):
+        text = tokenizer.decode(list(node)) if node else ""
+        if sum(label.startswith(text) for label in names) > 1:
+            depths.append(len(node))
+    return tuple(depths)
+
+
 def _children(
     node: _Node,
     live: list[str],
