@@ -2,8 +2,8 @@
 and the Anthropic-compatible ``/v1/messages``.
 
 Standard library only (``ThreadingHTTPServer``): one thread per connection
-parses, validates and streams; all decoding happens on the engine's worker, in
-arrival order. Shutdown is graceful: new requests get 503, those in flight
+parses, validates and streams; all decoding happens on the engine's worker,
+which batches the requests in flight. Shutdown is graceful: new requests get 503, those in flight
 finish (up to a grace period, then they are cut), then the engine stops.
 """
 
