@@ -353,3 +353,20 @@ def test_case_11_the_dry_run_ceiling_counts_the_retry() -> None:
     found = batch.estimate(job, items, 0, None)
     assert found.max_output_tokens == 50 * (1 + ext.RETRY_FACTOR)
     assert "at most" in found.render()
+    # The exact method's trie walk has no ceiling, and the estimate says so:
+    # tests/tasks/test_tasks_label_trie.py::test_the_usual_walk_estimates_the_requests.
+
+
+def test_case_11_a_complete_answer_is_a_stop_when_only_the_stop_token_did_not_fit(
+    local_server_session: Any,
+) -> None:
+    batched = local_server_session.server.engine
+    grammar = 'root ::= "[1,2,3]"'
+    free = batched.complete("Numbers:", grammar=grammar, max_tokens=20, temperature=0)
+    (choice,) = free.choices
+    assert choice.finish_reason == "stop" and choice.token_ids[-1] in batched.loaded.stop_token_ids
+    exact = len(choice.token_ids) - 1  # everything but the stop token
+    tight = batched.complete("Numbers:", grammar=grammar, max_tokens=exact, temperature=0)
+    assert [(c.text, c.finish_reason) for c in tight.choices] == [("[1,2,3]", "stop")]
+    short = batched.complete("Numbers:", grammar=grammar, max_tokens=exact - 1, temperature=0)
+    assert short.choices[0].finish_reason == "length"

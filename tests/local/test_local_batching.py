@@ -107,18 +107,6 @@ def test_prefix_cache_hit_is_reported_and_changes_nothing(alone: Engine, batched
     assert again.usage.cached_tokens == len(second) - 1  # the last token is always run
 
 
-def test_only_the_stop_token_not_fitting_is_a_stop(batched: Engine) -> None:
-    grammar = 'root ::= "[1,2,3]"'
-    free = batched.complete("Numbers:", grammar=grammar, max_tokens=20, temperature=0)
-    (choice,) = free.choices
-    assert choice.finish_reason == "stop" and choice.token_ids[-1] in batched.loaded.stop_token_ids
-    exact = len(choice.token_ids) - 1  # everything but the stop token
-    tight = batched.complete("Numbers:", grammar=grammar, max_tokens=exact, temperature=0)
-    assert _texts(tight) == [("[1,2,3]", "stop")]
-    short = batched.complete("Numbers:", grammar=grammar, max_tokens=exact - 1, temperature=0)
-    assert short.choices[0].finish_reason == "length"
-
-
 def test_cancelled_requests_leave_the_batch(batched: Engine) -> None:
     params = SamplingParams(max_tokens=400, temperature=0)
     long = [batched.submit("Tell me a long story.", params=params) for _ in range(3)]
