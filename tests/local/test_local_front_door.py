@@ -22,7 +22,7 @@ from local_support import MODEL, call, error_of
 
 from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local import LocalServer
-from wafer_grammar.local.connection import MAX_BODY
+from wafer_grammar.local.connection import MAX_BODY, Timeouts
 from wafer_grammar.local.engine_config import EngineConfig
 from wafer_grammar.local.engine_results import (
     EngineChoice,
@@ -491,6 +491,30 @@ def test_a_client_that_stays_is_not_cancelled(
     with connect(local_server.base_url) as sock:
         sock.sendall(request_bytes(local_server))
         assert not blocked.cancelled.wait(1.0)
+
+
+class FloodingGeneration(BlockedGeneration):
+    """Deltas of 64 KiB as fast as they can be taken, until cancelled."""
+
+    def __iter__(self) -> Iterator[EngineDelta]:
+        while not self.cancelled.is_set():
+            yield EngineDelta(0, "x" * 65536, (1,))
+        self.usage = EngineUsage(1, 1)
+
+
+def test_a_stream_nobody_reads_is_cancelled(
+    local_server: LocalServerHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    generation = FloodingGeneration()
+    monkeypatch.setattr(local_server.server.engine, "submit", lambda *a, **k: generation)
+    httpd = local_server.server._httpd
+    monkeypatch.setattr(httpd, "timeouts", Timeouts(write=0.5))
+    try:
+        with connect(local_server.base_url) as sock:
+            sock.sendall(request_bytes(local_server, stream=True))
+            assert generation.cancelled.wait(PATIENCE)  # the client reads nothing, ever
+    finally:
+        generation.cancel()
 
 
 # ---------------------------------------------------------------- timeouts

@@ -30,8 +30,10 @@ _DIGITS = re.compile(r"[0-9]{1,18}")
 class Timeouts:
     """Seconds a connection may take; see :class:`~wafer_grammar.local.server.LocalServer`."""
 
-    idle: float = 30.0
-    """A kept-alive connection waiting for its next request (or a new one for its first)."""
+    idle: float = 60.0
+    """A kept-alive connection waiting for its next request (or a new one for its first).
+    Longer than clients keep idle connections (wafer_grammar.client: 30 s, httpx: 5 s),
+    so a client never reuses one that the server is closing."""
     headers: float = 10.0
     """The request line and headers, from their first byte."""
     body: float = 30.0
@@ -159,10 +161,10 @@ def linger(
     sock: socket.socket, rfile: io.BufferedIOBase, raw: DeadlineIO, unread: int, seconds: float
 ) -> None:
     """After an answer that left ``unread`` bytes of body unread (-1: unknown), before
-    the connection closes: drop them (see :func:`discard`)."""
+    the connection closes: say so (a client that reads the answer then closes its end),
+    and drop what comes meanwhile (see :func:`discard`)."""
     try:
-        if unread < 0:  # the length is unknown: say we are done, drop what comes
-            sock.shutdown(socket.SHUT_WR)
+        sock.shutdown(socket.SHUT_WR)
     except OSError:
         return
     discard(rfile, raw, unread if unread > 0 else MAX_BODY, seconds)

@@ -231,8 +231,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(method, path, fault)
         except _Cut:
             self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # gone, or not reading what it asked for
         except InvalidRequest as exc:
             self.close_connection = True  # the body may be unread
             self._answer_error(exc, chat=False)
@@ -365,8 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
                     request, generation, shaper, generation.prompt_tokens, usage
                 ):
                     event(json.dumps(body, ensure_ascii=False))
-        except (_Cut, BrokenPipeError, ConnectionResetError):
-            generation.cancel()  # nobody is listening: stop decoding
+        except (_Cut, BrokenPipeError, ConnectionResetError, TimeoutError):
+            generation.cancel()  # nobody is listening (or reading): stop decoding
             raise
         except Exception as exc:  # mid-stream: the status is sent, so the error is an event
             answer = error_answer(exc, chat=request.chat)
