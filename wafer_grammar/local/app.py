@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from wafer_grammar.errors import (
@@ -97,12 +98,53 @@ class App:
         entry = self.engine.tokenizer.entry
         return entry is not None and entry.reasoning != "none"
 
+    @cached_property
+    def token_chars(self) -> int:
+        """The most characters one token can stand for: its most bytes (a character is
+        at least one byte), over the whole vocabulary, control tokens included."""
+        tokenizer = self.engine.tokenizer
+        return max(len(tokenizer.token_bytes(i)) for i in range(tokenizer.vocab_size))
+
+    def check_text_size(self, request: Request, chars: int) -> None:
+        """Refuse, before tokenizing, text too long to fit the context however it tokenizes.
+
+        A text of ``chars`` characters is at least ``chars / token_chars`` tokens; the
+        precise check (after tokenizing) refuses whatever this one does, so nothing
+        that fits is refused here. Tokenizing a long text costs seconds and gigabytes.
+        """
+        limit = self.engine.config.max_model_len
+        fewest = -(-chars // self.token_chars)
+        max_tokens = request.max_tokens or 1
+        if fewest + max_tokens > limit:
+            what = "messages" if request.chat else "prompt"
+            raise InvalidRequest(
+                f"{what} of {chars} characters is at least {fewest} tokens (no token of "
+                f"{self.model_id} stands for more than {self.token_chars} characters), which "
+                f"with max_tokens={max_tokens} exceeds the model's context of {limit} tokens; "
+                "shorten the prompt",
+                param=what,
+                code="context_length_exceeded",
+            )
+
     def prompt(self, request: Request) -> list[int]:
-        """The prompt's token ids: the chat rendered with the template, or as given."""
+        """The prompt's token ids: the chat rendered with the template, or as given.
+
+        Text that cannot fit the context is refused before it is tokenized."""
         engine = self.engine
         if not request.chat:
-            assert request.prompt is not None
-            return engine.prompt_ids(request.prompt)
+            given = request.prompt
+            assert given is not None
+            if isinstance(given, str):
+                self.check_text_size(request, len(given))
+            elif len(given) > engine.config.max_model_len:  # ids: checked before each one is
+                limit = engine.config.max_model_len
+                params = request.params(
+                    prompt_tokens=len(given), max_model_len=limit, max_n=engine.config.max_n
+                )
+                raise ContextLengthExceeded(
+                    prompt_tokens=len(given), max_tokens=params.max_tokens, max_model_len=limit
+                )
+            return engine.prompt_ids(given)
         if request.thinking and not self.reasons():
             field = request.thinking_field or "thinking"
             raise InvalidRequest(
@@ -115,6 +157,7 @@ class App:
         # Offered tools are shown even under tool_choice "none": earlier turns may use them.
         tools_text = plan.system_text() if plan is not None and plan.tools else None
         messages = for_template(request.messages, tools_text=tools_text)
+        self.check_text_size(request, sum(len(m["content"]) for m in messages))
         try:
             prompt = engine.tokenizer.encode_chat(messages, thinking=request.thinking)
         except (TokenizerError, TypeError, ValueError) as exc:
@@ -130,7 +173,12 @@ class App:
             return request.ebnf
         from wafer_grammar.grammar import Grammar
 
-        return plan.grammar(request.ebnf, Grammar.from_json_schema)
+        try:
+            return plan.grammar(request.ebnf, Grammar.from_json_schema)
+        except RecursionError:  # the converter recurses per level (the body's depth is capped)
+            raise InvalidRequest(
+                "a tool's parameters schema nests too deeply to convert", param="tools"
+            ) from None
 
     def start(self, request: Request) -> tuple[Generation, Shaper]:
         """Tokenize, check the budget, compile the grammar and queue the generation."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wafer_grammar.errors import InvalidRequest
+from wafer_grammar.local.json_limits import check_document, too_deep
 from wafer_grammar.local.params import SamplingParams
 from wafer_grammar.local.tools import ToolPlan, parse_tools
 
@@ -123,14 +124,17 @@ class Request:
         )
 
 
-def parse_json(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object."""
+def parse_json(body: bytes | bytearray) -> dict[str, Any]:
+    """The request body as a JSON object, within :mod:`.json_limits`' limits."""
     try:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InvalidRequest(f"the request body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise too_deep(body) from None
     if not isinstance(doc, dict):
         raise InvalidRequest("the request body must be a JSON object")
+    check_document(doc)
     return doc
 
 
@@ -369,4 +373,8 @@ def _response_format(value: Any, json_schema_grammar: Any) -> str | None:
         raise InvalidRequest(
             f"response_format json_schema: {exc}", param="response_format"
         ) from exc
+    except RecursionError:  # the converter recurses per level (the body's depth is capped)
+        raise InvalidRequest(
+            "response_format json_schema nests too deeply to convert", param="response_format"
+        ) from None
     return ebnf

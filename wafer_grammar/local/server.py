@@ -5,11 +5,17 @@ Standard library only (``ThreadingHTTPServer``): one thread per connection
 parses, validates and streams; all decoding happens on the engine's worker,
 which batches the requests in flight. Shutdown is graceful: new requests get 503, those in flight
 finish (up to a grace period, then they are cut), then the engine stops.
+
+The front door: a connection may idle, and send its headers and body, only for
+so long (:class:`~wafer_grammar.local.connection.Timeouts`); the Content-Length
+and the API key are checked before any of the body is read; a client that hangs
+up has its generation cancelled (:class:`~wafer_grammar.local.disconnect.ClientWatch`).
 """
 
 from __future__ import annotations
 
 import hmac
+import io
 import json
 import logging
 import math
@@ -23,6 +29,14 @@ from typing import Any
 from wafer_grammar.errors import InvalidRequest
 from wafer_grammar.local import anthropic, streaming
 from wafer_grammar.local.app import App, error_answer
+from wafer_grammar.local.connection import (
+    DeadlineIO,
+    Timeouts,
+    content_length,
+    linger,
+    read_body,
+)
+from wafer_grammar.local.disconnect import InFlight
 from wafer_grammar.local.engine import Engine, Generation
 from wafer_grammar.local.engine_config import EngineConfig
 from wafer_grammar.local.faults import Fault, FaultPlan, RequestRecord
@@ -32,8 +46,10 @@ from wafer_grammar.local.responses import Shaper, error_body
 logger = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_wafer_grammar/"
-MAX_BODY = 16 * 1024 * 1024
 MESSAGES = "/v1/messages"
+MIN_BACKLOG = 128
+RETRY_AFTER = "1"
+"""Seconds a 429 from the engine (its queue is full) tells the client to wait."""
 
 
 class _Cut(Exception):
@@ -42,6 +58,11 @@ class _Cut(Exception):
 
 class _Handler(BaseHTTPRequestHandler):
     server: _HTTPServer
+    _io: DeadlineIO
+    _unread: int
+    """Body bytes not read yet; -1 while unknown (or lost)."""
+    _continue: bool
+    _raw: bytearray
     protocol_version = "HTTP/1.1"
     server_version = "wafer-grammar-local"
 
@@ -52,6 +73,19 @@ class _Handler(BaseHTTPRequestHandler):
         # Headers and body are separate writes; with Nagle on, each response would
         # stall ~40 ms waiting for the client's delayed ACK.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile.close()  # reads go through the deadlines instead
+        self._io = DeadlineIO(self.connection, self.server.timeouts)
+        self.rfile = io.BufferedReader(self._io)
+        self._continue = False
+
+    def handle_one_request(self) -> None:
+        self._io.await_request()
+        super().handle_one_request()
+
+    def handle_expect_100(self) -> bool:
+        # "100 Continue" asks for the body: sent only once the key and length are checked.
+        self._continue = True
+        return True
 
     def log_message(self, format: str, *args: Any) -> None:
         # The request line and status only: headers (and so the API key) are never logged.
@@ -72,6 +106,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if self.close_connection or self._unread != 0:
+            self.send_header("Connection", "close")
         self.end_headers()
         if fault is not None and fault.kind == "cut_stream":
             self.wfile.write(data[: len(data) // 2])
@@ -96,31 +132,26 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer_error(self, exc: BaseException, chat: bool) -> None:
         answer = error_answer(exc, chat=chat)
+        # A 429 from the engine (its queue is full) says when to come back; injected
+        # faults send their own Retry-After, or none.
+        headers = {"Retry-After": RETRY_AFTER} if answer.status == 429 else None
         if self._anthropic:
             message = answer.body["error"]["message"]
-            self._send_json(answer.status, anthropic.error_body(answer.status, message))
+            body = anthropic.error_body(answer.status, message)
+            self._send_json(answer.status, body, headers)
         else:
-            self._send_json(answer.status, answer.body)
+            self._send_json(answer.status, answer.body, headers)
 
-    def _read_body(self) -> bytes:
-        length = self.headers.get("Content-Length")
-        if length is None:
-            if self.command == "DELETE":
-                return b""
-            raise InvalidRequest(
-                "the request needs a Content-Length header", code="length_required", status=411
-            )
-        try:
-            size = int(length)
-        except ValueError:
-            raise InvalidRequest("Content-Length is not a number") from None
-        if size > MAX_BODY:
-            raise InvalidRequest(
-                f"the request body is larger than {MAX_BODY} bytes",
-                code="request_too_large",
-                status=413,
-            )
-        return self.rfile.read(size)
+    def _read_body(self) -> bytearray:
+        """The declared body (:meth:`_dispatch` checked its length), as it arrives."""
+        if self._continue:
+            self._continue = False
+            self.send_response_only(100)
+            self.end_headers()
+        size, self._unread = self._unread, -1  # until it is all in, the framing is at stake
+        body = read_body(self.rfile, self._io, size, self.server.timeouts.body)
+        self._unread = 0
+        return body
 
     def _authorized(self) -> bool:
         key = self.server.api_key
@@ -163,6 +194,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self, method: str) -> None:
         self._status = 0
+        self._unread = -1  # unknown until the Content-Length is checked
+        self._raw = bytearray()
         fault: Fault | None = None
         path = self.path.split("?", 1)[0]
         self._anthropic = path == MESSAGES
@@ -172,9 +205,10 @@ class _Handler(BaseHTTPRequestHandler):
         if tracked:
             self.server.faults.begin()
         try:
-            # Read the body before anything can answer: a body left unread on a
-            # kept-alive connection would be taken for the next request.
-            self._raw = self._read_body() if method in ("POST", "DELETE") else b""
+            # Nothing of the body is read before its length and the key are checked;
+            # an answer given before (or instead of) reading it closes the connection,
+            # as the unread body would be taken for the next request.
+            self._unread = content_length(self.headers, needs_body=method == "POST")
             if path == "/health" and method == "GET":
                 self._send_json(200, {"status": "ok"})
                 return
@@ -182,6 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if path.startswith("/v1/") and not self._zdr_ok():
                 return
+            if method in ("POST", "DELETE"):
+                self._raw = self._read_body()
             if path.startswith(CONTROL_PREFIX):
                 self._control(method, path)
                 return
@@ -195,12 +231,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(method, path, fault)
         except _Cut:
             self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # gone, or not reading what it asked for
         except InvalidRequest as exc:
             self.close_connection = True  # the body may be unread
             self._answer_error(exc, chat=False)
         finally:
+            if self._unread != 0:
+                self.close_connection = True
+                # Nothing to protect when no answer went out, or the body was never asked for.
+                if self._status and not self._continue:
+                    timeouts = self.server.timeouts
+                    linger(self.connection, self.rfile, self._io, self._unread, timeouts.linger)
+            self._continue = False
             self.server.faults.record(
                 RequestRecord(method, path, self._status, fault.kind if fault else None),
                 began=tracked,
@@ -262,7 +305,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as exc:  # every refusal becomes an error answer
             self._answer_error(exc, chat)
             return
-        with self.server.track(generation):
+        with self.server.in_flight.track(generation, self.connection):
             if request.stream:
                 self._stream(request, generation, shaper, fault)
                 return
@@ -270,6 +313,9 @@ class _Handler(BaseHTTPRequestHandler):
                 completion = generation.result()
             except Exception as exc:
                 self._answer_error(exc, chat)
+                return
+            if self.server.in_flight.gone(self.connection):
+                self.close_connection = True  # cancelled: nobody is waiting for the answer
                 return
             if self._anthropic:
                 body = anthropic.message_body(
@@ -293,6 +339,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         def event(payload: str, name: str | None = None) -> None:
             nonlocal sent
+            if self.server.in_flight.gone(self.connection):
+                raise BrokenPipeError("the client hung up")
             if fault is not None and sent == fault.after_chunks:
                 if fault.kind == "cut_stream":
                     raise _Cut
@@ -317,8 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
                     request, generation, shaper, generation.prompt_tokens, usage
                 ):
                     event(json.dumps(body, ensure_ascii=False))
-        except (_Cut, BrokenPipeError, ConnectionResetError):
-            generation.cancel()  # nobody is listening: stop decoding
+        except (_Cut, BrokenPipeError, ConnectionResetError, TimeoutError):
+            generation.cancel()  # nobody is listening (or reading): stop decoding
             raise
         except Exception as exc:  # mid-stream: the status is sent, so the error is an event
             answer = error_answer(exc, chat=request.chat)
@@ -370,41 +418,22 @@ class _HTTPServer(ThreadingHTTPServer):
         api_key: str | None,
         faults: FaultPlan,
         test_control: bool,
+        timeouts: Timeouts,
+        backlog: int,
     ) -> None:
+        self.request_queue_size = backlog  # read by listen(), in super().__init__
+        self.timeouts = timeouts
         super().__init__(address, _Handler)
         self.app = app
         self.api_key = api_key.encode() if api_key is not None else None
         self.faults = faults
         self.test_control = test_control
         self.draining = False
-        self._active: set[Generation] = set()
-        self._idle = threading.Condition()
+        self.in_flight = InFlight()
 
-    def track(self, generation: Generation) -> _Tracked:
-        return _Tracked(self, generation)
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._idle:
-            return self._idle.wait_for(lambda: not self._active, timeout)
-
-    def cancel_all(self) -> None:
-        with self._idle:
-            for generation in self._active:
-                generation.cancel()
-
-
-class _Tracked:
-    def __init__(self, server: _HTTPServer, generation: Generation) -> None:
-        self.server, self.generation = server, generation
-
-    def __enter__(self) -> None:
-        with self.server._idle:
-            self.server._active.add(self.generation)
-
-    def __exit__(self, *exc: object) -> None:
-        with self.server._idle:
-            self.server._active.discard(self.generation)
-            self.server._idle.notify_all()
+    def server_close(self) -> None:
+        self.in_flight.close()
+        super().server_close()
 
 
 class LocalServer:
@@ -419,6 +448,13 @@ class LocalServer:
         api_key: When set, every request needs ``Authorization: Bearer <api_key>``.
         faults: A fault plan (default: an empty one, which injects nothing).
         test_control: Serve ``/_wafer_grammar/faults`` and ``/_wafer_grammar/requests`` for tests.
+        idle_timeout: Seconds a connection may wait for its next request (its first, too).
+        header_timeout: Seconds for a request line and headers, from their first byte.
+        body_timeout: Seconds for a whole body, once the headers are in (then 408).
+        write_timeout: Seconds each write may wait on a client that does not read.
+
+    A connection past a timeout is dropped, so held connections cannot pin threads.
+    The listen backlog holds ``max_queued + max_batch`` (at least 128) connections.
     """
 
     def __init__(
@@ -431,8 +467,22 @@ class LocalServer:
         faults: FaultPlan | None = None,
         test_control: bool = False,
         config: EngineConfig | None = None,
+        idle_timeout: float = Timeouts.idle,
+        header_timeout: float = Timeouts.headers,
+        body_timeout: float = Timeouts.body,
+        write_timeout: float = Timeouts.write,
     ) -> None:
+        self.timeouts = Timeouts(
+            idle=idle_timeout,
+            headers=header_timeout,
+            body=body_timeout,
+            write=write_timeout,
+            linger=min(Timeouts.linger, body_timeout),
+        )
         self.engine = engine or Engine(config)
+        limits = self.engine.config
+        self.backlog = max(MIN_BACKLOG, limits.max_queued + limits.max_batch)
+        """The listen backlog: connections the kernel holds until they are accepted."""
         self.faults = faults or FaultPlan()
         self._host, self._port = host, port
         self._api_key = api_key
@@ -456,6 +506,8 @@ class LocalServer:
                 api_key=self._api_key,
                 faults=self.faults,
                 test_control=self._test_control,
+                timeouts=self.timeouts,
+                backlog=self.backlog,
             )
         return self
 
@@ -492,11 +544,11 @@ class LocalServer:
         if httpd is None:
             return
         httpd.draining = True
-        if not httpd.wait_idle(grace):
+        if not httpd.in_flight.wait_idle(grace):
             if grace > 0:
                 logger.warning("cutting requests still running after %.0f s", grace)
-            httpd.cancel_all()
-            httpd.wait_idle(5.0)
+            httpd.in_flight.cancel_all()
+            httpd.in_flight.wait_idle(5.0)
         httpd.shutdown()
         if self._thread is not None:
             self._thread.join()
@@ -507,7 +559,7 @@ class LocalServer:
     def cancel_running(self) -> None:
         """Cut every generation in flight now (their clients have gone); keep serving."""
         if self._httpd is not None:
-            self._httpd.cancel_all()
+            self._httpd.in_flight.cancel_all()
 
     def __enter__(self) -> LocalServer:
         return self.start()
