@@ -57,11 +57,16 @@ class Generation:
         self.prompt_tokens = prompt_tokens
         self.usage: EngineUsage | None = None
         self.done = threading.Event()
+        self.admitted = False
+        """Set by the worker when the request joins the batch."""
         self._items: queue.Queue[list[EngineDelta] | _Done | BaseException] = queue.Queue()
 
     def cancel(self) -> None:
-        """Stop decoding this request (its iterator then ends early)."""
+        """Stop decoding this request (its iterator then ends early, at once when it
+        was still waiting for room in the batch)."""
         self.job.cancelled.set()
+        if not self.admitted:
+            self.finish(0, 0)  # idempotent: if the worker admits it meanwhile, it is dropped
 
     # The worker's side (``scheduler.Submitted``).
 

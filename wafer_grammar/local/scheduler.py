@@ -44,6 +44,7 @@ class Submitted(Protocol):
     """A queued request, as the scheduler sees it (``engine.Generation``)."""
 
     job: DecodeJob
+    admitted: bool
 
     def deliver(self, deltas: list[EngineDelta]) -> None:
         """Hand over one step's deltas."""
@@ -131,6 +132,7 @@ class Scheduler:
             if rows and rows + n > self.max_batch:
                 self._held = item  # first in line: nothing behind it may pass
                 return admitted
+            item.admitted = True
             admitted.append(item)
             rows += n
 
