@@ -49,13 +49,15 @@ _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]+")
 class SchemaConverter:
     """Converts one schema; read :attr:`coverage` and call :meth:`rules` after :meth:`convert`."""
 
-    def __init__(self, schema: Any, *, strict: bool, whitespace: str) -> None:
+    def __init__(self, schema: Any, *, strict: bool, whitespace: str, closed: bool = True) -> None:
         if whitespace not in ("compact", "pretty"):
             raise ValueError(f'whitespace must be "compact" or "pretty", not {whitespace!r}')
         self.root_schema = schema
         self.strict = strict
+        self.open_objects = not closed
         self.coverage = Coverage()
         self.library = Library(pretty=whitespace == "pretty")
+        self.library.whole_floats = not closed
         self.shape = Structure(self.library, self)
         self.bodies: dict[str, Expr | None] = {"root": None}
         self.options: dict[str, tuple[RuleOption, ...]] = {}
@@ -307,6 +309,8 @@ class SchemaConverter:
             if v is not None
         ]
         if not lows and not highs:
+            if integer and self.open_objects:  # the spec's reading: 1.0 is an integer
+                return self.library.ref("whole")
             return self.library.ref("integer" if integer else "number")
         low = max(lows, key=lambda b: (b[0], not b[1])) if lows else (None, True)
         high = min(highs, key=lambda b: (b[0], b[1])) if highs else (None, True)

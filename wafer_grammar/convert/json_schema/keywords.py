@@ -51,6 +51,8 @@ ENFORCED = frozenset(
         "allOf",
         "$ref",
         "nullable",
+        "minProperties",
+        "maxProperties",
     }
 )
 
@@ -63,8 +65,6 @@ VALIDATION_ONLY = frozenset(
         "contains",
         "minContains",
         "maxContains",
-        "minProperties",
-        "maxProperties",
         "patternProperties",
         "propertyNames",
         "dependentRequired",
@@ -87,7 +87,9 @@ VALIDATION_ONLY = frozenset(
 #: Keywords that only matter for one JSON type (a schema without ``type`` that
 #: uses them still admits every other type).
 TYPE_KEYWORDS = {
-    "object": frozenset({"properties", "required", "additionalProperties"}),
+    "object": frozenset(
+        {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+    ),
     "array": frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems"}),
     "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
     "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),

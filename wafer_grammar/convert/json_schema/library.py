@@ -9,6 +9,7 @@ indentation is any 0..32 spaces: bounded, so it can never run away.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -16,7 +17,17 @@ from wafer_grammar.convert.json_schema.formats import FORMAT_EBNF
 from wafer_grammar.convert.json_schema.strings import STRING_EBNF
 from wafer_grammar.ebnf.analysis import reachable_rules
 from wafer_grammar.ebnf.parser import parse_ebnf
-from wafer_grammar.ebnf.syntax import Expr, GrammarAST, Literal, Rule, RuleRef, Sequence, references
+from wafer_grammar.ebnf.syntax import (
+    Choice,
+    Expr,
+    GrammarAST,
+    Literal,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    references,
+)
 
 #: Pretty style: a line break and at most this many spaces of indentation.
 MAX_INDENT = 32
@@ -24,6 +35,7 @@ MAX_INDENT = 32
 _NUMBERS = r"""
 number ::= integer ("." [0-9]+)? ([eE] [+\-]? [0-9]+)?
 integer ::= "-"? ("0" | [1-9] [0-9]*)
+whole ::= integer | "-"? ("0" | [1-9] [0-9]{0,299}) "." "0"+
 """
 
 _COMPACT = r"""
@@ -54,6 +66,8 @@ class Library:
 
     def __init__(self, *, pretty: bool) -> None:
         self.pretty = pretty
+        #: Integral number values also as ``n.0`` (the converter sets it for ``closed=False``).
+        self.whole_floats = False
         self._rules = _library_rules(pretty)
         self.names = frozenset(self._rules)
         nl = RuleRef("nl")
@@ -89,10 +103,15 @@ class Library:
         return alt(*alts)
 
     def value_literal(self, value: Any) -> Expr:
-        """Exactly ``value``, serialised in this style."""
-        if not self.pretty or not isinstance(value, (dict, list)) or not value:
-            return Literal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+        """Exactly ``value``, serialised in this style; an integral number also as
+        ``n.0`` when :attr:`whole_floats` (JSON Schema compares numbers by value)."""
         from wafer_grammar.convert.json_schema.numbers import seq
+
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.whole_floats:
+            return _number_literal(value)
+        plain = not self.pretty and not self.whole_floats
+        if not isinstance(value, (dict, list)) or not value or plain:
+            return Literal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
 
         if isinstance(value, dict):
             items = [
@@ -113,6 +132,18 @@ class Library:
         out = self.wrap(opener, body, closer, empty=False)
         assert out is not None
         return out
+
+
+#: Integers up to this size are exact as floats: ``n.0`` decodes to a float equal to ``n``.
+_EXACT_FLOAT = 2**53
+
+
+def _number_literal(value: float) -> Expr:
+    text = json.dumps(value)
+    if not math.isfinite(value) or value != int(value) or abs(value) > _EXACT_FLOAT:
+        return Literal(text)
+    whole = str(int(value))
+    return Choice((Literal(whole), Sequence((Literal(whole + "."), Repeat(Literal("0"), 1, None)))))
 
 
 def _seq_refs(names: set[str]) -> Expr:

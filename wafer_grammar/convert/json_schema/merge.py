@@ -131,9 +131,9 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
         return _Impossible
     if key == "required":
         return [*x, *(r for r in y if r not in x)]
-    if key in ("minimum", "exclusiveMinimum", "minLength", "minItems"):
+    if key in ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"):
         return max(x, y)
-    if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems"):
+    if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"):
         return min(x, y)
     if key == "properties":
         return {

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from wafer_grammar.convert.json_schema.keywords import child
 from wafer_grammar.convert.json_schema.numbers import alt, seq
+from wafer_grammar.convert.json_schema.objects import Member, any_order
 from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, Sequence
 
 if TYPE_CHECKING:
@@ -42,7 +43,14 @@ class Structure:
         props: dict[str, Any] = dict(schema.get("properties", {}))
         required = list(schema.get("required", []))
         extra = schema.get("additionalProperties")
-        if extra is None:
+        low = int(schema.get("minProperties", 0))
+        high: int | None = schema.get("maxProperties")
+        if extra is None and self.conv.open_objects:
+            extra = True
+            self.conv.coverage.record(
+                pointer, "additionalProperties", "enforced", "absent: any value (closed=False)"
+            )
+        elif extra is None:
             self.conv.coverage.record(
                 pointer,
                 "additionalProperties",
@@ -62,8 +70,31 @@ class Structure:
             value = self.conv.convert(extra, child(pointer, "additionalProperties"))
             if value is not None:
                 extras = seq(self._other_key(props, name), self.lib.colon, value)
-        body = self._members(members, extras, name)
-        empty = not any(req for _, req in members)
+        declared = sum(m is not None for m, _ in members)
+        if extras is not None and low > declared + 1:
+            self.conv.unsupported(
+                "minProperties",
+                pointer,
+                f"is {low}: other properties may repeat a key, so a grammar counts them once",
+            )
+            low = 0
+        found = None
+        if self.conv.open_objects or low or high is not None:
+            found = any_order(
+                self.conv, name, [Member(m, req) for m, req in members], extras, low, high
+            )
+            if found is None and (low or high is not None):
+                key = "minProperties" if low else "maxProperties"
+                self.conv.unsupported(key, pointer, "is not supported with this many properties")
+        if found is None:
+            if self.conv.open_objects:
+                self.conv.coverage.record(
+                    pointer, "properties", "enforced", "too many to track: in declared order"
+                )
+            body = self._members(members, extras, name)
+            empty = not any(req for _, req in members)
+        else:
+            body, empty = found
         expr = self.lib.wrap("{", body, "}", empty=empty)
         if rule is not None:
             return expr
@@ -132,7 +163,12 @@ class Structure:
         low = int(schema.get("minItems", 0))
         high: int | None = schema.get("maxItems")
         items = schema.get("items")
-        if items is None and prefix:
+        if items is None and prefix and self.conv.open_objects:
+            items = True
+            self.conv.coverage.record(
+                pointer, "items", "enforced", "absent after prefixItems: any value (closed=False)"
+            )
+        elif items is None and prefix:
             # Tuple semantics: no items past the prefix unless minItems asks for them.
             items = low > len(prefix)
             cap = max(low, len(prefix))
