@@ -79,3 +79,63 @@ def test_open_reading_of_items_after_prefix_items() -> None:
 @pytest.mark.parametrize("schema", [{"type": "integer"}, {"const": 2}, {"enum": [[1], {"a": 0}]}])
 def test_open_reading_writes_integral_numbers_either_way(schema: Any) -> None:
     check(schema, [1, 1.0, 2, 2.0, 2.5, -0.0, 0, [1.0], {"a": 0.0}, {"a": 0.5}, True], closed=False)
+
+
+ARRAYS: list[Any] = [
+    [],
+    [1],
+    [5],
+    [1, 5],
+    [5, 5],
+    [5, 1, 5, 5],
+    [1, 2, 3],
+    ["a", 5],
+    [None, True, 5, 7],
+    {},
+    "x",
+]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"contains": {"minimum": 5}},
+        {"contains": {"const": 5}, "minContains": 2},
+        {"contains": {"const": 5}, "maxContains": 1},
+        {"contains": {"const": 5}, "minContains": 0, "maxContains": 1},
+        {"contains": {"const": 5}, "minContains": 2, "maxContains": 3},
+        {"type": "array", "items": {"type": "integer"}, "contains": {"minimum": 5}},
+        {"contains": False},
+        {"contains": {"type": "null"}, "minContains": 0},
+        {"not": {"contains": {"const": 5}}},
+        {"minContains": 2},
+    ],
+)
+def test_contains_counts_matches_exactly(schema: Any) -> None:
+    check(schema, ARRAYS, closed=False)
+
+
+def test_max_contains_of_what_cannot_be_negated_is_refused() -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema({"contains": {"pattern": "a"}, "maxContains": 1})
+    assert (info.value.keyword, info.value.pointer) == ("maxContains", "")
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"prefixItems": [{"type": "boolean"}, {"enum": [True, 1]}], "items": False},
+        {"uniqueItems": True, "maxItems": 1},
+        {"uniqueItems": False},
+    ],
+)
+def test_unique_items_over_finitely_many_arrays(schema: Any) -> None:
+    schema = {**schema, "uniqueItems": schema.get("uniqueItems", True)}
+    values = [[], [True], [1], [True, True], [True, 1], [False, True], [1, 1], [[], []]]
+    check(schema, values, closed=False)
+
+
+def test_unique_items_over_infinitely_many_arrays_is_refused() -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema({"items": {"type": "integer"}, "uniqueItems": True})
+    assert (info.value.keyword, info.value.pointer) == ("uniqueItems", "")

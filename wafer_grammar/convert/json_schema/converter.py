@@ -10,6 +10,7 @@ end, only those used.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
@@ -19,6 +20,7 @@ from wafer_grammar.convert.json_schema.keywords import (
     ALL_TYPES,
     ANNOTATIONS,
     ENFORCED,
+    FRACTION,
     JSON_TYPES,
     TYPE_KEYWORDS,
     VALIDATION_ONLY,
@@ -26,10 +28,10 @@ from wafer_grammar.convert.json_schema.keywords import (
     unescape_pointer,
 )
 from wafer_grammar.convert.json_schema.library import Library
+from wafer_grammar.convert.json_schema.logic import Inexpressible, exclusive, expand
 from wafer_grammar.convert.json_schema.merge import (
     COUNTS,
     MergeConflict,
-    disjoint,
     merge,
     normalize,
 )
@@ -177,6 +179,8 @@ class SchemaConverter:
                 raise UnsupportedSchema(
                     key, pointer, f"must be a non-negative integer, not {value!r}"
                 )
+        if not values_only:  # enum/const filter their values with every keyword instead
+            schema = self._expand(schema, pointer)
         constraints = [k for k in schema if k not in ANNOTATIONS]
         if "$ref" in schema and constraints == ["$ref"]:
             return self.ref_rule(schema["$ref"], pointer)
@@ -189,6 +193,15 @@ class SchemaConverter:
             return self._values(schema, pointer)
         return self._typed(schema, pointer, rule)
 
+    def _resolver(self, pointer: str) -> Callable[[str], Any]:
+        return lambda ref: self.resolve(ref, pointer)[1]
+
+    def _expand(self, schema: Schema, pointer: str) -> Schema:
+        def fail(keyword: str, reason: str) -> None:
+            self.unsupported(keyword, pointer, reason)
+
+        return expand(schema, self._resolver(pointer), fail)
+
     def _flatten(self, schema: Any, pointer: str, depth: int) -> list[Any]:
         if depth > _MAX_DEPTH:
             raise UnsupportedSchema(
@@ -196,6 +209,8 @@ class SchemaConverter:
             )
         if not isinstance(schema, dict):
             return [schema]
+        if "enum" not in schema and "const" not in schema:
+            schema = self._expand(normalize(schema), pointer)
         rest = {k: v for k, v in schema.items() if k not in ("$ref", "allOf")}
         parts: list[Any] = [rest]
         if "$ref" in schema:
@@ -223,12 +238,16 @@ class SchemaConverter:
     ) -> Expr | None:
         branches = schema[key]
         base = {k: v for k, v in schema.items() if k != key}
-        if key == "oneOf" and not disjoint(branches, lambda r: self.resolve(r, pointer)[1]):
-            self.unsupported(
-                "oneOf",
-                pointer,
-                "has branches that may overlap: a grammar cannot exclude values that match two",
-            )
+        if key == "oneOf":
+            try:
+                branches = exclusive(branches, self._resolver(pointer))
+            except Inexpressible as exc:
+                self.unsupported(
+                    "oneOf",
+                    pointer,
+                    "has branches that may overlap, and a grammar cannot exclude values that "
+                    f"match two: {exc.reason}",
+                )
         has_base = any(k not in ANNOTATIONS for k in base)
         exprs: list[Expr | None] = []
         for i, branch in enumerate(branches):
@@ -244,10 +263,11 @@ class SchemaConverter:
             k: v for k, v in schema.items() if k not in ("enum", "const") and k not in ANNOTATIONS
         }
         if rest:
-            values = [v for v in values if self._valid(v, rest)]
+            values = [v for v in values if self.valid(v, rest)]
         return alt(*(self.library.value_literal(v) for v in values))
 
-    def _valid(self, value: Any, schema: Schema) -> bool:
+    def valid(self, value: Any, schema: Schema) -> bool:
+        """Whether ``jsonschema`` finds ``value`` valid against ``schema`` (in this document)."""
         if self._validator is None:
             try:
                 from jsonschema import validators  # type: ignore[import-untyped,unused-ignore]
@@ -290,6 +310,9 @@ class SchemaConverter:
         return self.shape.array(schema, pointer)
 
     def _number(self, schema: Schema, pointer: str, *, integer: bool) -> Expr | None:
+        if schema.get(FRACTION):
+            return self._fraction(schema, pointer, integer=integer)
+
         def bound(key: str) -> Fraction | None:
             value = schema.get(key)
             if value is None:
@@ -319,6 +342,17 @@ class SchemaConverter:
             kind = "integer" if integer else "number"
             self.empty("minimum", pointer, f"and the maximum leave no {kind} between them")
         return found
+
+    def _fraction(self, schema: Schema, pointer: str, *, integer: bool) -> Expr | None:
+        """Numbers that are not integers: at most 9 integer and 6 fraction digits, the last
+        one non-zero, so the float a text decodes to is never integral (a narrowing)."""
+        if integer:
+            self.empty("type", pointer, "asks for an integer that is not one")
+            return None
+        bounded = [k for k in TYPE_KEYWORDS["number"] if k in schema and k != FRACTION]
+        if bounded:
+            self.unsupported(bounded[0], pointer, "cannot be combined with a non-integer number")
+        return self.library.ref("fraction")
 
     def _string(self, schema: Schema, pointer: str) -> Expr | None:
         low = schema.get("minLength", 0)

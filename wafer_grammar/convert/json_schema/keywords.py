@@ -24,6 +24,10 @@ ANNOTATIONS = frozenset(
     }
 )
 
+#: The converter's own keyword: a number that is not an integer (the negation of
+#: ``type: integer`` writes it; no JSON Schema keyword says that).
+FRACTION = "$wafer-fraction"
+
 #: Keywords the grammar enforces (some only in some combinations: the converter says).
 ENFORCED = frozenset(
     {
@@ -53,6 +57,17 @@ ENFORCED = frozenset(
         "nullable",
         "minProperties",
         "maxProperties",
+        "contains",
+        "minContains",
+        "maxContains",
+        "uniqueItems",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        FRACTION,
     }
 )
 
@@ -61,21 +76,11 @@ ENFORCED = frozenset(
 VALIDATION_ONLY = frozenset(
     {
         "multipleOf",
-        "uniqueItems",
-        "contains",
-        "minContains",
-        "maxContains",
         "patternProperties",
         "propertyNames",
-        "dependentRequired",
-        "dependentSchemas",
         "dependencies",
         "unevaluatedProperties",
         "unevaluatedItems",
-        "not",
-        "if",
-        "then",
-        "else",
         "$dynamicRef",
         "$dynamicAnchor",
         "$recursiveRef",
@@ -90,9 +95,23 @@ TYPE_KEYWORDS = {
     "object": frozenset(
         {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
     ),
-    "array": frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems"}),
+    "array": frozenset(
+        {
+            "items",
+            "prefixItems",
+            "additionalItems",
+            "minItems",
+            "maxItems",
+            "contains",
+            "minContains",
+            "maxContains",
+            "uniqueItems",
+        }
+    ),
     "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
-    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
+    "number": frozenset(
+        {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", FRACTION}
+    ),
 }
 
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string")

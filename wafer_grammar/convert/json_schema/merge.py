@@ -8,6 +8,7 @@ disjointness test that lets ``oneOf`` be converted like ``anyOf``.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -100,7 +101,7 @@ def merge(a: Schema, b: Schema) -> Schema:
     Raises:
         MergeConflict: a keyword pair with no single-schema form (two patterns ...).
     """
-    a, b = normalize(a), normalize(b)
+    a, b = _own_contains(normalize(a)), _own_contains(normalize(b))
     out: Schema = {}
     for key in [*a, *(k for k in b if k not in a)]:
         if key not in b or key in ANNOTATIONS:
@@ -131,8 +132,18 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
         return _Impossible
     if key == "required":
         return [*x, *(r for r in y if r not in x)]
+    if key in ("minContains", "maxContains") and not _same(a["contains"], b["contains"]):
+        raise MergeConflict("contains", 'two different "contains" cannot be combined into one')
+    if key == "multipleOf" and all(type(v) is int for v in (x, y)):
+        return x * y // math.gcd(x, y)
     if key in ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"):
         return max(x, y)
+    if key == "minContains":
+        return max(x, y)
+    if key == "maxContains":
+        return min(x, y)
+    if key == "uniqueItems":
+        return bool(x) or bool(y)
     if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"):
         return min(x, y)
     if key == "properties":
@@ -151,6 +162,14 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
     if key == "nullable":
         return bool(x) and bool(y)
     raise MergeConflict(key, f'two different "{key}" values cannot be combined into one')
+
+
+def _own_contains(schema: Schema) -> Schema:
+    """minContains/maxContains count matches of this schema's own ``contains``: without
+    one they mean nothing (and must not meet another schema's)."""
+    if "contains" in schema or not ({"minContains", "maxContains"} & set(schema)):
+        return schema
+    return {k: v for k, v in schema.items() if k not in ("minContains", "maxContains")}
 
 
 def _merge_arrays(a: Schema, b: Schema, out: Schema) -> None:

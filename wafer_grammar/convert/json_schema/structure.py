@@ -14,10 +14,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.convert.json_schema.keywords import child
+from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, child
+from wafer_grammar.convert.json_schema.logic import Inexpressible, both, negate
+from wafer_grammar.convert.json_schema.merge import normalize
 from wafer_grammar.convert.json_schema.numbers import alt, seq
 from wafer_grammar.convert.json_schema.objects import Member, any_order
-from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, Sequence
+from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, RuleRef, Sequence
 
 if TYPE_CHECKING:
     from wafer_grammar.convert.json_schema.converter import SchemaConverter
@@ -178,6 +180,21 @@ class Structure:
             )
         elif items is None:
             items = True
+        if "contains" in schema:
+            if prefix or low > schema.get("minContains", 1) or high is not None:
+                self.conv.unsupported(
+                    "contains", pointer, "cannot be combined with prefixItems or maxItems"
+                )
+            else:
+                return self._contains(schema, items, pointer)
+        if schema.get("uniqueItems") is True and (high is None or high > 1):
+            listed = self._unique(prefix, items, low, high)
+            if listed is not False:
+                assert listed is not True
+                return listed
+            self.conv.unsupported(
+                "uniqueItems", pointer, "is supported over finitely many arrays only"
+            )
         exprs = [
             self.conv.convert(s, child(pointer, "prefixItems", i)) for i, s in enumerate(prefix)
         ]
@@ -191,6 +208,71 @@ class Structure:
             return None
         body = self._elements(exprs, rest, max(low, 1), high)
         return self.lib.wrap("[", body, "]", empty=low == 0)
+
+    def _contains(self, schema: Schema, items: Any, pointer: str) -> Expr | None:
+        """Arrays of ``items`` with ``minContains..maxContains`` elements matching ``contains``.
+
+        State ``j`` counts the matches so far (capped at the minimum when there is no
+        maximum): a comma and a match, a comma and a non-match, or the end once ``j`` is
+        enough. With a maximum the non-matches are ``items`` and ``not contains``.
+        """
+        low = schema.get("minContains", 1)
+        high: int | None = schema.get("maxContains")
+        wanted = schema["contains"]
+        where = child(pointer, "contains")
+        match = self.conv.convert(both(items, wanted), where)
+        other = self.conv.convert(items, child(pointer, "items"))
+        if high is not None:
+            try:
+                unwanted = negate(wanted, lambda r: self.conv.resolve(r, pointer)[1])
+            except Inexpressible as exc:
+                self.conv.unsupported(
+                    "maxContains", pointer, f'needs "{exc.keyword}" negated: it {exc.reason}'
+                )
+                high = None
+            else:
+                other = self.conv.convert(both(items, unwanted), where)
+        if high is not None and high < low:
+            self.conv.empty("minContains", pointer, f"is {low}, more than maxContains {high}")
+            return None
+        top = low if high is None else high
+        comma = self.lib.comma
+        name = self.conv.new_rule(_hint(pointer, "array") + "-contains")
+        names = [name] + [self.conv.new_rule(f"{name}{j}") for j in range(1, top + 1)]
+
+        def step(j: int, lead: Expr) -> Expr | None:
+            nxt = min(j + 1, top)
+            grow = None if high is not None and j >= high else match
+            return alt(
+                Literal("") if j >= low and lead != Literal("") else None,
+                seq(lead, grow, RuleRef(names[nxt])) if grow is not None else None,
+                seq(lead, other, RuleRef(names[j])) if other is not None else None,
+            )
+
+        for j in range(top + 1):
+            self.conv.define(names[j], step(j, comma) or Literal(""))
+        body = step(0, Literal(""))
+        return self.lib.wrap("[", body, "]", empty=low == 0)
+
+    def _unique(
+        self, prefix: list[Any], items: Any, low: int, high: int | None
+    ) -> Expr | bool | None:
+        """uniqueItems over finitely many arrays (``items: false``, each position a small
+        set of values): the distinct ones, listed; False when there are not so few."""
+        values = [finite_values(s) for s in prefix]
+        if items is not False or any(v is None for v in values):
+            return False
+        top = len(prefix) if high is None else min(high, len(prefix))
+        tuples: list[list[Any]] = [[]]
+        found: list[list[Any]] = []
+        for n in range(top + 1):
+            if n >= low:
+                found += [t for t in tuples if self.conv.valid(t, {"uniqueItems": True})]
+            if n < top:
+                tuples = [[*t, v] for t in tuples for v in values[n] or []]
+                if len(tuples) > 256:
+                    return False
+        return alt(*(self.lib.value_literal(t) for t in found))
 
     def _elements(
         self, prefix: list[Expr | None], rest: Expr | None, low: int, high: int | None
@@ -221,6 +303,22 @@ class Structure:
             return Repeat(again, need, more)
 
         return from_position(0)
+
+
+def finite_values(schema: Any) -> list[Any] | None:
+    """The values ``schema`` admits when it plainly lists them (const, enum, boolean, null)."""
+    if not isinstance(schema, dict):
+        return None
+    schema = {k: v for k, v in normalize(schema).items() if k not in ANNOTATIONS}
+    if list(schema) == ["const"]:
+        return [schema["const"]]
+    if list(schema) == ["enum"]:
+        return list(schema["enum"])
+    if list(schema) == ["type"]:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if set(types) <= {"boolean", "null"}:
+            return [v for t in types for v in ([True, False] if t == "boolean" else [None])]
+    return None
 
 
 def _key(name: str) -> Literal:

@@ -1,0 +1,89 @@
+"""``not``, ``if``/``then``/``else``, ``dependentRequired``, ``dependentSchemas`` and overlapping
+``oneOf``, rewritten by exact negation (issue 20): the grammar accepts exactly the valid
+values among the probes, its members validate, and what cannot be negated is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from exactness import check
+
+from wafer_grammar import Grammar
+from wafer_grammar.errors import UnsupportedSchema
+
+VALUES: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -3,
+    4,
+    5,
+    7,
+    12,
+    2.5,
+    -11.5,
+    "",
+    "ab",
+    "abcdef",
+    [],
+    [1],
+    [1, "a"],
+    ["a", "b", "c"],
+    {},
+    {"a": 1},
+    {"b": "x"},
+    {"a": 1, "b": 2},
+    {"a": "s", "c": None},
+]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"not": {"type": "string"}},
+        {"not": {"type": ["null", "boolean"]}},
+        {"not": {"minimum": 5}},
+        {"not": {"enum": [4, 5, True]}},
+        {"not": {"maxLength": 2}},
+        {"not": {"required": ["a"]}},
+        {"not": {"type": "object", "properties": {"a": {"type": "integer"}}}},
+        {"not": {"items": {"type": "integer"}}},
+        {"not": {"anyOf": [{"type": "string"}, {"minimum": 5}]}},
+        {"not": {"not": {"type": "array"}}},
+        {"type": "integer", "not": {"exclusiveMaximum": 0}},
+        {"if": {"type": "string"}, "then": {"minLength": 2}, "else": {"type": "number"}},
+        {"if": {"exclusiveMaximum": 0}, "then": {"minimum": -10}},
+        {"if": {"maxLength": 2}, "else": {"const": "abcdef"}},
+        {"dependentRequired": {"a": ["b"]}},
+        {"dependentSchemas": {"a": {"required": ["b"]}, "c": False}},
+        {"oneOf": [{"type": "number"}, {"minimum": 5}]},
+        {"type": "string", "oneOf": [{"minLength": 2}, {"maxLength": 4}]},
+    ],
+)
+@pytest.mark.parametrize("closed", [True, False])
+def test_rewrites_accept_exactly_the_valid_values(schema: Any, closed: bool) -> None:
+    values = VALUES
+    if closed:  # closed objects: only declared keys (a narrowing); tuples as declared
+        values = [v for v in VALUES if not isinstance(v, (dict, list)) or not v]
+    check(schema, values, closed=closed)
+
+
+@pytest.mark.parametrize(
+    ("schema", "keyword", "pointer"),
+    [
+        ({"not": {"pattern": "^a"}}, "not", ""),
+        ({"properties": {"p": {"if": {"format": "date"}, "then": False}}}, "if", "/properties/p"),
+        ({"oneOf": [{"pattern": "a"}, {"pattern": "b"}]}, "oneOf", ""),
+    ],
+)
+def test_what_cannot_be_negated_is_refused_with_keyword_and_pointer(
+    schema: Any, keyword: str, pointer: str
+) -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema(schema)
+    assert (info.value.keyword, info.value.pointer) == (keyword, pointer)
+    lenient = Grammar.from_json_schema(schema, strict=False)
+    left = lenient.coverage.with_status("checked-after-decoding")
+    assert [(e.keyword, e.pointer) for e in left] == [(keyword, pointer)]
