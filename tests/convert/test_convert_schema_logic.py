@@ -36,6 +36,8 @@ VALUES: list[Any] = [
     {"b": "x"},
     {"a": 1, "b": 2},
     {"a": "s", "c": None},
+    {"a": 1, "b": "x"},
+    {"b": "x"},
 ]
 
 
@@ -60,6 +62,15 @@ VALUES: list[Any] = [
         {"dependentSchemas": {"a": {"required": ["b"]}, "c": False}},
         {"oneOf": [{"type": "number"}, {"minimum": 5}]},
         {"type": "string", "oneOf": [{"minLength": 2}, {"maxLength": 4}]},
+        # the negation's own keywords meet an enum/const: the filter must know them
+        {
+            "oneOf": [
+                {"properties": {"a": {"const": 1}}, "required": ["a"]},
+                {"properties": {"b": {"const": "x"}}, "required": ["b"]},
+            ],
+            "allOf": [{"properties": {"b": {"const": "x"}}}],
+        },
+        {"not": {"enum": ["ab", "", 2.5]}},
     ],
 )
 @pytest.mark.parametrize("closed", [True, False])

@@ -22,6 +22,7 @@ from wafer_grammar.convert.json_schema.keywords import (
     ENFORCED,
     FRACTION,
     JSON_TYPES,
+    NOT_IN,
     TYPE_KEYWORDS,
     VALIDATION_ONLY,
     child,
@@ -37,7 +38,8 @@ from wafer_grammar.convert.json_schema.merge import (
 )
 from wafer_grammar.convert.json_schema.numbers import alt, number_range, seq
 from wafer_grammar.convert.json_schema.strings import json_encode, limit_length, string_of_length
-from wafer_grammar.convert.json_schema.structure import Structure
+from wafer_grammar.convert.json_schema.structure import Structure, not_in
+from wafer_grammar.convert.json_schema.unevaluated import rewrite_unevaluated
 from wafer_grammar.convert.regex import python_regex_to_expr
 from wafer_grammar.convert.schema_coverage import Coverage
 from wafer_grammar.ebnf.syntax import Choice, Expr, Literal, RuleOption, RuleRef
@@ -46,6 +48,22 @@ from wafer_grammar.errors import RegexUnsupported, UnsupportedSchema
 Schema = dict[str, Any]
 _MAX_DEPTH = 64
 _NAME_BAD = re.compile(r"[^A-Za-z0-9_.\-]+")
+
+
+def _check_not_in(validator: Any, words: Any, instance: Any, schema: Any) -> Any:
+    if isinstance(instance, str) and instance in words:
+        yield _error(f"{instance!r} is one of the excluded strings")
+
+
+def _check_fraction(validator: Any, flag: Any, instance: Any, schema: Any) -> Any:
+    if flag and validator.is_type(instance, "integer"):
+        yield _error(f"{instance!r} is an integer")
+
+
+def _error(message: str) -> Any:
+    from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped,unused-ignore]
+
+    return ValidationError(message)
 
 
 class SchemaConverter:
@@ -200,7 +218,17 @@ class SchemaConverter:
         def fail(keyword: str, reason: str) -> None:
             self.unsupported(keyword, pointer, reason)
 
-        return expand(schema, self._resolver(pointer), fail)
+        resolve = self._resolver(pointer)
+        try:
+            schema = rewrite_unevaluated(schema, resolve)
+        except Inexpressible as exc:
+            self.unsupported(exc.keyword, pointer, exc.reason)
+            schema = {
+                k: v
+                for k, v in schema.items()
+                if k not in ("unevaluatedProperties", "unevaluatedItems")
+            }
+        return expand(schema, resolve, fail)
 
     def _flatten(self, schema: Any, pointer: str, depth: int) -> list[Any]:
         if depth > _MAX_DEPTH:
@@ -209,8 +237,8 @@ class SchemaConverter:
             )
         if not isinstance(schema, dict):
             return [schema]
-        if "enum" not in schema and "const" not in schema:
-            schema = self._expand(normalize(schema), pointer)
+        # Every part, enum ones too: unevaluated* must be read before parts merge.
+        schema = self._expand(normalize(schema), pointer)
         rest = {k: v for k, v in schema.items() if k not in ("$ref", "allOf")}
         parts: list[Any] = [rest]
         if "$ref" in schema:
@@ -277,7 +305,12 @@ class SchemaConverter:
                     "pip install wafer-grammar[convert]"
                 ) from exc
             root = self.root_schema if isinstance(self.root_schema, dict) else {}
-            self._validator = validators.validator_for(root)(root)
+            # The converter's own keywords (negations write them) must be checked too.
+            cls = validators.extend(
+                validators.validator_for(root),
+                {NOT_IN: _check_not_in, FRACTION: _check_fraction},
+            )
+            self._validator = cls(root)
         return bool(self._validator.evolve(schema=schema).is_valid(value))
 
     # -- typed values ----------------------------------------------------------------------
@@ -355,6 +388,8 @@ class SchemaConverter:
         return self.library.ref("fraction")
 
     def _string(self, schema: Schema, pointer: str) -> Expr | None:
+        if NOT_IN in schema:
+            return self._string_not_in(schema, pointer)
         low = schema.get("minLength", 0)
         high = schema.get("maxLength")
         fmt = schema.get("format")
@@ -385,6 +420,19 @@ class SchemaConverter:
             return None
         self.library.ref("char")
         return string_of_length(low, high)
+
+    def _string_not_in(self, schema: Schema, pointer: str) -> Expr | None:
+        """Any string but the listed ones (each character as ``json.dumps`` writes it)."""
+        others = [k for k in TYPE_KEYWORDS["string"] if k in schema and k != NOT_IN]
+        if others:
+            self.unsupported(others[0], pointer, "cannot be combined with excluded strings")
+        trie: dict[str, Any] = {}
+        for word in schema[NOT_IN]:
+            node = trie
+            for ch in word:
+                node = node.setdefault(ch, {})
+            node[""] = {}
+        return seq(Literal('"'), not_in(trie), Literal('"'))
 
     def _format(self, fmt: str, low: int, high: int | None, pointer: str) -> Expr | None:
         ref = self.library.ref(FORMATS[fmt])

@@ -27,6 +27,9 @@ ANNOTATIONS = frozenset(
 #: The converter's own keyword: a number that is not an integer (the negation of
 #: ``type: integer`` writes it; no JSON Schema keyword says that).
 FRACTION = "$wafer-fraction"
+#: The converter's own keyword: a string that is none of the listed ones (the negation
+#: of a string ``enum`` writes it).
+NOT_IN = "$wafer-notIn"
 
 #: Keywords the grammar enforces (some only in some combinations: the converter says).
 ENFORCED = frozenset(
@@ -67,7 +70,10 @@ ENFORCED = frozenset(
         "else",
         "dependentRequired",
         "dependentSchemas",
+        "unevaluatedProperties",
+        "unevaluatedItems",
         FRACTION,
+        NOT_IN,
     }
 )
 
@@ -79,8 +85,6 @@ VALIDATION_ONLY = frozenset(
         "patternProperties",
         "propertyNames",
         "dependencies",
-        "unevaluatedProperties",
-        "unevaluatedItems",
         "$dynamicRef",
         "$dynamicAnchor",
         "$recursiveRef",
@@ -108,7 +112,7 @@ TYPE_KEYWORDS = {
             "uniqueItems",
         }
     ),
-    "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
+    "string": frozenset({"minLength", "maxLength", "pattern", "format", NOT_IN}),
     "number": frozenset(
         {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", FRACTION}
     ),

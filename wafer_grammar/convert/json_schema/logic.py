@@ -16,7 +16,12 @@ from collections.abc import Callable
 from itertools import pairwise
 from typing import Any
 
-from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, FRACTION, JSON_TYPES
+from wafer_grammar.convert.json_schema.keywords import (
+    ANNOTATIONS,
+    FRACTION,
+    JSON_TYPES,
+    NOT_IN,
+)
 from wafer_grammar.convert.json_schema.merge import disjoint, normalize
 
 Schema = dict[str, Any]
@@ -224,7 +229,7 @@ def _type_of(value: Any) -> str:
 
 def _not_values(values: list[Any]) -> list[Any]:
     present = {_type_of(v) for v in values}
-    hard = present & {"string", "array", "object"}
+    hard = present & {"array", "object"}
     if hard:
         raise Inexpressible(
             "enum", f"with {sorted(hard)[0]} values cannot be negated: no grammar for the rest"
@@ -233,6 +238,9 @@ def _not_values(values: list[Any]) -> list[Any]:
     others = [t for t in JSON_TYPES if t not in present]
     if others:
         out.append({"type": others})
+    strings = sorted({v for v in values if isinstance(v, str)})
+    if strings:
+        out.append({"type": "string", NOT_IN: strings})
     flags = {v for v in values if isinstance(v, bool)}
     if len(flags) == 1:
         out.append({"const": not next(iter(flags))})

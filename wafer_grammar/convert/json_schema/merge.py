@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, JSON_TYPES
+from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, JSON_TYPES, NOT_IN
 
 Schema = dict[str, Any]
 #: Resolves ``$ref`` values to schemas (one level).
@@ -142,6 +142,8 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
         return max(x, y)
     if key == "maxContains":
         return min(x, y)
+    if key == NOT_IN:
+        return sorted({*x, *y})
     if key == "uniqueItems":
         return bool(x) or bool(y)
     if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"):

@@ -114,7 +114,7 @@ class Structure:
             for ch in key:
                 node = node.setdefault(ch, {})
             node[""] = {}
-        body = _not_in(trie)
+        body = not_in(trie)
         assert body is not None
         key_rule = self.conv.new_rule(f"{name}-other-key")
         ref = self.conv.define(key_rule, seq(Literal('"'), body, Literal('"')))
@@ -382,7 +382,7 @@ _ANY_ESCAPE = Sequence(
 _ANY_UNIT = Choice((_KEY_CHAR, _ANY_ESCAPE))
 
 
-def _not_in(trie: dict[str, Any]) -> Expr | None:
+def not_in(trie: dict[str, Any]) -> Expr | None:
     """JSON string contents, each character written as ``json.dumps`` does, not one of the words."""
     children = {_unit(ch): sub for ch, sub in trie.items() if ch}
     raw = [u for u in children if len(u) == 1]
@@ -394,5 +394,5 @@ def _not_in(trie: dict[str, Any]) -> Expr | None:
     return alt(
         None if "" in trie else Literal(""),
         seq(alt(others, *other_escapes), Repeat(_ANY_UNIT, 0, None)),
-        *(seq(Literal(unit), _not_in(sub)) for unit, sub in children.items()),
+        *(seq(Literal(unit), not_in(sub)) for unit, sub in children.items()),
     )
