@@ -98,3 +98,27 @@ def test_what_cannot_be_negated_is_refused_with_keyword_and_pointer(
     lenient = Grammar.from_json_schema(schema, strict=False)
     left = lenient.coverage.with_status("checked-after-decoding")
     assert [(e.keyword, e.pointer) for e in left] == [(keyword, pointer)]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"multipleOf": 3},
+        {"type": "integer", "multipleOf": 4, "minimum": -10},
+        {"multipleOf": 2, "maximum": 7},
+        {"multipleOf": 5, "minimum": -12, "exclusiveMaximum": 31},
+        {"allOf": [{"multipleOf": 2}, {"multipleOf": 3}]},
+        {"multipleOf": 7, "exclusiveMinimum": -1},
+        {"if": {"exclusiveMaximum": 0}, "then": {"minimum": -10}, "else": {"multipleOf": 2}},
+    ],
+)
+def test_multiple_of_an_integer_by_remainders(schema: Any) -> None:
+    # Integral floats (4.0) are multiples too but left out (a narrowing): not probed here.
+    check(schema, [*range(-40, 41), 2.5, -7.5, 1234567, 2**70, -(3**40), "6", None])
+
+
+@pytest.mark.parametrize("k", [0.5, 2.0])
+def test_multiple_of_a_float_is_refused(k: float) -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema({"properties": {"n": {"multipleOf": k}}})
+    assert (info.value.keyword, info.value.pointer) == ("multipleOf", "/properties/n")

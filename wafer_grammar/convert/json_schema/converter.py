@@ -9,12 +9,14 @@ end, only those used.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 from urllib.parse import unquote
 
+from wafer_grammar.convert.json_schema.divisible import MAX_DIVISOR, multiples
 from wafer_grammar.convert.json_schema.formats import FORMATS, SPEC_FORMATS, format_lengths
 from wafer_grammar.convert.json_schema.keywords import (
     ALL_TYPES,
@@ -83,6 +85,7 @@ class SchemaConverter:
         self.options: dict[str, tuple[RuleOption, ...]] = {}
         self.ref_names: dict[str, str] = {"": "root"}
         self._validator: Any = None
+        self._multiples: dict[int, Expr] = {}
         self.first_empty: tuple[str, str, str] | None = None
         """``(keyword, pointer, reason)`` of the first piece found to admit no value:
         the cause to name when the whole schema admits none."""
@@ -345,6 +348,8 @@ class SchemaConverter:
     def _number(self, schema: Schema, pointer: str, *, integer: bool) -> Expr | None:
         if schema.get(FRACTION):
             return self._fraction(schema, pointer, integer=integer)
+        if "multipleOf" in schema:
+            return self._multiple_of(schema, pointer)
 
         def bound(key: str) -> Fraction | None:
             value = schema.get(key)
@@ -375,6 +380,53 @@ class SchemaConverter:
             kind = "integer" if integer else "number"
             self.empty("minimum", pointer, f"and the maximum leave no {kind} between them")
         return found
+
+    def _multiple_of(self, schema: Schema, pointer: str) -> Expr | None:
+        """Integers divisible by an integer ``multipleOf`` (for type number too: a
+        narrowing, ``4.0`` is left out): by remainders, or listed within small bounds."""
+        k = schema["multipleOf"]
+        # Not 2.0: jsonschema divides by a float divisor in floating point, where a large
+        # multiple can fail (and a large non-multiple pass).
+        if type(k) is not int or not 1 <= k <= MAX_DIVISOR:
+            self.unsupported(
+                "multipleOf", pointer, f"is supported for integer divisors 1..{MAX_DIVISOR} only"
+            )
+            rest = {key: v for key, v in schema.items() if key != "multipleOf"}
+            return self._number(rest, pointer, integer="integer" in str(schema.get("type")))
+        bounds: dict[str, Any] = {
+            b: schema[b]
+            for b in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
+            if b in schema
+        }
+        if k not in self._multiples:
+            names = [self.new_rule(f"multiple-of-{k}-r{r}") for r in range(k)]
+            bodies, positive = multiples(k, names)
+            for name, body in zip(names, bodies, strict=True):
+                self.define(name, body)
+            self._multiples[k] = positive
+        positive = self._multiples[k]
+        negative = seq(Literal("-"), positive)
+        if not bounds:
+            return alt(Literal("0"), negative, positive)
+        lows = [schema[b] for b in ("minimum", "exclusiveMinimum") if b in schema]
+        highs = [schema[b] for b in ("maximum", "exclusiveMaximum") if b in schema]
+        low = math.floor(max(lows)) if lows else None
+        high = math.ceil(min(highs)) if highs else None
+        # Listed: the multiples between the bounds, or between a bound and 0 when the
+        # other side of 0 is unbounded (there every multiple is in, by remainders).
+        start = low if low is not None else 0
+        end = high if high is not None else 0
+        if end < start or (end - start) // k > 256:
+            self.unsupported(next(iter(bounds)), pointer, "with multipleOf spans too many values")
+            return alt(Literal("0"), negative, positive)
+        listed = [
+            Literal(str(n)) for n in range(start - start % k, end + 1, k) if self.valid(n, bounds)
+        ]
+        return alt(
+            negative if low is None else None,
+            *listed,
+            positive if high is None else None,
+        )
 
     def _fraction(self, schema: Schema, pointer: str, *, integer: bool) -> Expr | None:
         """Numbers that are not integers: at most 9 integer and 6 fraction digits, the last

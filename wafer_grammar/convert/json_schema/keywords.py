@@ -64,6 +64,7 @@ ENFORCED = frozenset(
         "minContains",
         "maxContains",
         "uniqueItems",
+        "multipleOf",
         "not",
         "if",
         "then",
@@ -81,7 +82,6 @@ ENFORCED = frozenset(
 #: (``jsonschema``) checks them after decoding.
 VALIDATION_ONLY = frozenset(
     {
-        "multipleOf",
         "patternProperties",
         "propertyNames",
         "dependencies",

@@ -112,7 +112,7 @@ def expand(schema: Schema, resolve: Resolver, fail: Callable[[str, str], None]) 
 
 def exclusive(branches: list[Any], resolve: Resolver) -> list[Any]:
     """``oneOf`` branches made disjoint: branch ``i`` and not any other."""
-    if disjoint(branches, resolve):
+    if len(branches) < 2 or disjoint(branches, resolve):
         return branches
     negated = [negate(b, resolve) for b in branches]
     out = []
