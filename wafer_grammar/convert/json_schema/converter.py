@@ -450,11 +450,6 @@ class SchemaConverter:
                 pointer, "format", "ignored", f'"{fmt}" is not a 2020-12 format: an annotation'
             )
             fmt = None
-        if fmt is not None and fmt not in FORMATS:
-            self.unsupported(
-                "format", pointer, f'"{fmt}" is not supported (known: {", ".join(FORMATS)})'
-            )
-            fmt = None
         if fmt is not None:
             if "pattern" in schema:
                 self.unsupported(
@@ -496,7 +491,8 @@ class SchemaConverter:
                 "minLength", pointer, f'cannot be combined with format "{fmt}" in one grammar'
             )
         if high is not None and (longest is None or high < longest):
-            # Format texts are plain ASCII: characters of the JSON text are characters of the value.
+            # A format's JSON text has a character per character of the value, or more where
+            # it escapes one: max_chars is never looser than maxLength.
             name = self.new_rule(f"{fmt}-max{high}")
             ref = self.define(name, ref, RuleOption("max_chars", high))  # type: ignore[assignment]
         return seq(Literal('"'), ref, Literal('"'))
