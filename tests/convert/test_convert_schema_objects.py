@@ -139,3 +139,61 @@ def test_unique_items_over_infinitely_many_arrays_is_refused() -> None:
     with pytest.raises(UnsupportedSchema) as info:
         Grammar.from_json_schema({"items": {"type": "integer"}, "uniqueItems": True})
     assert (info.value.keyword, info.value.pointer) == ("uniqueItems", "")
+
+
+KEYED: list[Any] = [
+    {},
+    {"foo": 1},
+    {"foo": "x"},
+    {"fo": 1},
+    {"a": 1},
+    {"aaa": 30},
+    {"aaa": 3},
+    {"bar": None},
+    {"xbar": None, "foo": 2},
+    {"v1": True, "bar": 1},
+    {"quux": 1},
+    {'f"o': 2},
+    {"é": 1},
+    {"abcdef": 1.5},
+]
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"patternProperties": {"f.*o": {"type": "integer"}}},
+        {"patternProperties": {"a*": {"type": "integer"}, "aaa*": {"maximum": 20}}},
+        {"patternProperties": {"^.*bar$": {"type": "null"}, "b.*": False}},
+        {
+            "properties": {"foo": {}, "bar": {}},
+            "patternProperties": {"^v": {}},
+            "additionalProperties": False,
+        },
+        {
+            "patternProperties": {"^a": {"type": "integer"}},
+            "additionalProperties": {"type": "null"},
+        },
+        {"propertyNames": {"maxLength": 3}},
+        {"propertyNames": {"pattern": "^a+$"}},
+        {"propertyNames": {"enum": ["foo", "bar"]}},
+        {"propertyNames": False},
+        {"propertyNames": {"maxLength": 3}, "additionalProperties": {"type": "number"}},
+        {
+            "properties": {"foo": {"type": "string"}},
+            "allOf": [{"patternProperties": {"^b": {"type": "null"}}}],
+            "unevaluatedProperties": False,
+        },
+    ],
+)
+def test_key_languages_are_exact(schema: Any) -> None:
+    check(schema, KEYED, closed=False)
+
+
+def test_patterns_meeting_another_additional_properties_are_refused() -> None:
+    schema = {
+        "allOf": [{"patternProperties": {"^a": {}}}, {"additionalProperties": False}],
+    }
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema(schema)
+    assert (info.value.keyword, info.value.pointer) == ("allOf", "")

@@ -2,15 +2,15 @@
 
 Each is a subset of its RFC that Python's own parsers accept (``date`` counts
 days per month and leap years, so ``date.fromisoformat`` accepts every one):
-a narrowing where the RFC is loose (``uri`` requires ``scheme://host``; ``time``
-has no leap second and at most nine fraction digits; ``hostname`` has at most four
-labels; ``idn-hostname`` labels are ASCII ones without ``--`` or up to eight Latin-1,
-Greek or Hangul letters, which ``idna`` accepts; ``regex`` is a subset that ECMA-262
-and Python's ``re`` both compile, without escapes other than classes and quoted
-metacharacters), never a widening. Characters are written as JSON needs no escape
-for them, except ``\\"`` and ``\\\\`` (``email``'s quoted local part, ``json-pointer``,
-``regex``); ``iri``, ``iri-reference``, ``idn-email``, ``idn-hostname`` and
-``json-pointer`` go beyond ASCII.
+a narrowing where the RFC is loose (a ``uri`` authority is a host name or an IP
+literal; ``time`` has no leap second and at most nine fraction digits; ``hostname``
+has at most four labels; ``idn-hostname`` labels are ASCII ones without ``--`` or up
+to eight Latin-1, Greek or Hangul letters, which ``idna`` accepts; ``regex`` is a
+subset that ECMA-262 and Python's ``re`` both compile, without escapes other than
+classes and quoted metacharacters), never a widening. Characters are written as JSON
+needs no escape for them, except ``\\"`` and ``\\\\`` (``email``'s quoted local part,
+``json-pointer``, ``regex``); ``iri``, ``iri-reference``, ``idn-email``,
+``idn-hostname`` and ``json-pointer`` go beyond ASCII.
 """
 
 from __future__ import annotations
@@ -46,9 +46,10 @@ fmt-idn-atom ::= ([A-Za-z0-9!#$%&'*+/=?\^_`{|}~\-] | fmt-ucschar)+
 fmt-ucschar ::= [\u00A0-\uD7FF\uF900-\uFDCF\uFDF0-\uFFEF]
 fmt-email-atom ::= [A-Za-z0-9!#$%&'*+/=?\^_`{|}~\-]+
 fmt-label ::= [A-Za-z0-9] ([A-Za-z0-9\-]{0,61} [A-Za-z0-9])?
-fmt-uri ::= [A-Za-z] [A-Za-z0-9+.\-]* "://" (fmt-userinfo "@")?
-    (fmt-label ("." fmt-label)* | "[" fmt-ipv6 "]") (":" [0-9]{1,5})?
-    ("/" fmt-pchar*)* ("?" fmt-query)? ("#" fmt-query)?
+fmt-uri ::= [A-Za-z] [A-Za-z0-9+.\-]* ":" ("//" (fmt-userinfo "@")?
+        (fmt-label ("." fmt-label)* | "[" fmt-ipv6 "]") (":" [0-9]{1,5})? ("/" fmt-pchar*)*
+        | "/" (fmt-pchar+ ("/" fmt-pchar*)*)? | fmt-pchar+ ("/" fmt-pchar*)* | "")
+    ("?" fmt-query)? ("#" fmt-query)?
 fmt-userinfo ::= ([A-Za-z0-9._~!$&'()*+,;=:\-] | "%" fmt-hex fmt-hex)*
 fmt-iri ::= [A-Za-z] [A-Za-z0-9+.\-]* "://" (fmt-userinfo "@")? fmt-ihost (":" [0-9]{1,5})?
     ("/" fmt-ipchar*)* ("?" fmt-iquery)? ("#" fmt-iquery)?

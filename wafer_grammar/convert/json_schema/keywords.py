@@ -65,6 +65,8 @@ ENFORCED = frozenset(
         "maxContains",
         "uniqueItems",
         "multipleOf",
+        "patternProperties",
+        "propertyNames",
         "not",
         "if",
         "then",
@@ -82,8 +84,6 @@ ENFORCED = frozenset(
 #: (``jsonschema``) checks them after decoding.
 VALIDATION_ONLY = frozenset(
     {
-        "patternProperties",
-        "propertyNames",
         "dependencies",
         "$dynamicRef",
         "$dynamicAnchor",
@@ -97,7 +97,15 @@ VALIDATION_ONLY = frozenset(
 #: uses them still admits every other type).
 TYPE_KEYWORDS = {
     "object": frozenset(
-        {"properties", "required", "additionalProperties", "minProperties", "maxProperties"}
+        {
+            "properties",
+            "required",
+            "additionalProperties",
+            "minProperties",
+            "maxProperties",
+            "patternProperties",
+            "propertyNames",
+        }
     ),
     "array": frozenset(
         {

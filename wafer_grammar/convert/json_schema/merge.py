@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -142,6 +143,11 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
         return max(x, y)
     if key == "maxContains":
         return min(x, y)
+    if key == "patternProperties":
+        return {
+            p: _all_of(x[p], y[p]) if p in x and p in y else x.get(p, y.get(p))
+            for p in [*x, *(q for q in y if q not in x)]
+        }
     if key == NOT_IN:
         return sorted({*x, *y})
     if key == "uniqueItems":
@@ -208,10 +214,18 @@ def _merge_closed_objects(a: Schema, b: Schema, out: Schema) -> None:
         extra = this.get("additionalProperties", True)
         if extra is True:
             continue
+        mine = this.get("patternProperties") or {}
+        theirs = other.get("patternProperties") or {}
+        if any(p not in mine for p in theirs):
+            # Keys the other side's patterns match must meet this side's
+            # additionalProperties too: no one schema says that.
+            raise MergeConflict(
+                "patternProperties", "patternProperties meet another additionalProperties"
+            )
         declared = this.get("properties", {})
         props = dict(out.get("properties", {}))
         for name in other.get("properties", {}):
-            if name not in declared:
+            if name not in declared and not any(re.search(p, name) for p in mine):
                 props[name] = _all_of(props[name], extra)
         if props:
             out["properties"] = props

@@ -16,10 +16,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
 
+from wafer_grammar.convert.json_schema.keys import TooLarge, key_space
+from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, child
+from wafer_grammar.convert.json_schema.merge import normalize
 from wafer_grammar.convert.json_schema.numbers import alt, seq
-from wafer_grammar.ebnf.syntax import Expr, Literal, RuleRef
+from wafer_grammar.convert.regex import python_regex_to_expr
+from wafer_grammar.ebnf.syntax import CharClass, Expr, Literal, Repeat, RuleRef
+from wafer_grammar.errors import RegexUnsupported, UnsupportedSchema
 
 if TYPE_CHECKING:
     from wafer_grammar.convert.json_schema.converter import SchemaConverter
@@ -108,3 +114,108 @@ def any_order(
     start = frozenset[int]()
     first = [seq(e, state(u, c)) for e, u, c in moves(start, 0) if productive(u, c)]
     return alt(*first), fits(start, 0)
+
+
+#: At most this many patterns (their match sets are enumerated).
+MAX_PATTERNS = 4
+_ANY_CHAR = CharClass(((0, 0x10FFFF),))
+
+
+def keyed_members(
+    conv: SchemaConverter, schema: dict[str, Any], pointer: str, props: dict[str, Any], extra: Any
+) -> tuple[dict[str, Any], Expr | None] | None:
+    """``patternProperties`` and ``propertyNames`` as key languages.
+
+    Returns each declared key's schema (with the patterns that match it; false where
+    the names forbid it) and the other members (a key class per set of matching
+    patterns, ``extra`` for keys no pattern matches); None when not expressible.
+    """
+    patterns: dict[str, Any] = dict(schema.get("patternProperties") or {})
+    constraints = _name_constraints(conv, schema.get("propertyNames", True), pointer)
+    if constraints is None:  # no key is allowed
+        return dict.fromkeys(props, False), None
+    kept: list[str] = []
+    exprs: list[Expr] = []
+    for pattern in patterns:
+        where = child(pointer, "patternProperties", pattern)
+        try:
+            exprs.append(python_regex_to_expr(pattern, search=True, ecma_safe=True))
+        except RegexUnsupported as exc:
+            conv.unsupported("patternProperties", where, f"cannot be converted: {exc.reason}")
+            continue
+        kept.append(pattern)
+    if len(kept) > MAX_PATTERNS:
+        conv.unsupported("patternProperties", pointer, f"has more than {MAX_PATTERNS} patterns")
+        return None
+    try:
+        space = key_space(list(props), exprs, constraints)
+    except TooLarge:
+        conv.unsupported("patternProperties", pointer, "needs too large a key automaton")
+        return None
+    values: dict[str, Any] = {}
+    for key, sub in props.items():
+        hits = [patterns[kept[j]] for j in sorted(space.matches(key))]
+        values[key] = _all(sub, *hits) if space.allowed(key) else False
+    extras: list[Expr | None] = []
+    for n in range(len(kept) + 1):
+        for chosen in combinations(range(len(kept)), n):
+            value = _all(*(patterns[kept[j]] for j in chosen)) if chosen else extra
+            if value is None or value is False:
+                continue
+            keys = space.keys(frozenset(chosen), conv.new_rule, conv.define)
+            if keys is None:
+                continue
+            where = (
+                child(pointer, "patternProperties", kept[chosen[0]])
+                if chosen
+                else child(pointer, "additionalProperties")
+            )
+            converted = conv.convert(value, where)
+            extras.append(None if converted is None else seq(keys, conv.library.colon, converted))
+    return values, alt(*extras)
+
+
+def _all(*schemas: Any) -> Any:
+    parts = [s for s in schemas if s is not True and s != {}]
+    if any(s is False for s in parts):
+        return False
+    if not parts:
+        return True
+    return parts[0] if len(parts) == 1 else {"allOf": parts}
+
+
+def _name_constraints(conv: SchemaConverter, names: Any, pointer: str) -> list[Expr] | None:
+    """``propertyNames`` as full-match expressions on keys; None when no key is allowed."""
+    if names is True:
+        return []
+    if names is False:
+        return None
+    where = child(pointer, "propertyNames")
+    if not isinstance(names, dict):
+        raise UnsupportedSchema("propertyNames", where, "must be a schema")
+    out: list[Expr] = []
+    for key, value in normalize(names).items():
+        if key in ANNOTATIONS:
+            continue
+        if key == "type":
+            types = value if isinstance(value, list) else [value]
+            if "string" not in types:
+                return None
+        elif key == "pattern" and isinstance(value, str):
+            try:
+                out.append(python_regex_to_expr(value, search=True, ecma_safe=True))
+            except RegexUnsupported as exc:
+                conv.unsupported("pattern", where, f"cannot be converted: {exc.reason}")
+        elif key in ("minLength", "maxLength"):
+            low = value if key == "minLength" else 0
+            high = value if key == "maxLength" else None
+            out.append(Repeat(_ANY_CHAR, low, high))
+        elif key in ("const", "enum"):
+            words = [value] if key == "const" else list(value)
+            found = alt(*(Literal(w) for w in words if isinstance(w, str)))
+            if found is None:
+                return None
+            out.append(found)
+        else:
+            conv.unsupported(key, where, "is not supported in propertyNames")
+    return out

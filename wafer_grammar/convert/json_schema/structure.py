@@ -18,7 +18,7 @@ from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, child
 from wafer_grammar.convert.json_schema.logic import Inexpressible, both, negate
 from wafer_grammar.convert.json_schema.merge import normalize
 from wafer_grammar.convert.json_schema.numbers import alt, seq
-from wafer_grammar.convert.json_schema.objects import Member, any_order
+from wafer_grammar.convert.json_schema.objects import Member, any_order, keyed_members
 from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, RuleRef, Sequence
 
 if TYPE_CHECKING:
@@ -62,13 +62,20 @@ class Structure:
         for key in required:  # required but undeclared: the additional schema applies
             if key not in props:
                 props[key] = True if extra is None else extra
+        keyed = None
+        if schema.get("patternProperties") or schema.get("propertyNames", True) not in (True, {}):
+            keyed = keyed_members(self.conv, schema, pointer, props, extra)
+        if keyed is not None:
+            props = keyed[0]
         members: list[tuple[Expr | None, bool]] = []
         for key, sub in props.items():
             value = self.conv.convert(sub, child(pointer, "properties", key))
             member = None if value is None else seq(_key(key), self.lib.colon, value)
             members.append((member, key in required))
         extras = None
-        if extra not in (None, False):
+        if keyed is not None:
+            extras = keyed[1]
+        elif extra not in (None, False):
             value = self.conv.convert(extra, child(pointer, "additionalProperties"))
             if value is not None:
                 extras = seq(self._other_key(props, name), self.lib.colon, value)

@@ -11,8 +11,9 @@ With conditional evaluators ``c1..ck`` the keyword means exactly
 
 (take S = the ones that pass; conversely passing more only evaluates more). The
 closure is ``properties: {name: true ...}, additionalProperties: U`` (for items
-``prefixItems: [true]*n, items: U``), a plain conjunct the converter merges. Patterns,
-``contains`` and ``$dynamicRef`` in the evaluation make it :class:`Inexpressible`.
+``prefixItems: [true]*n, items: U``), a plain conjunct the converter merges (with
+``patternProperties: {p: true ...}`` for patterns). ``contains`` and ``$dynamicRef`` in
+the evaluation make it :class:`Inexpressible`.
 """
 
 from __future__ import annotations
@@ -33,17 +34,19 @@ class Evaluated:
     """What one evaluator marks evaluated: property names (items: a prefix length), or all."""
 
     names: set[str] = field(default_factory=set)
+    patterns: set[str] = field(default_factory=set)
     prefix: int = 0
     everything: bool = False
 
     def add(self, other: Evaluated) -> None:
         self.names |= other.names
+        self.patterns |= other.patterns
         self.prefix = max(self.prefix, other.prefix)
         self.everything = self.everything or other.everything
 
     @property
     def empty(self) -> bool:
-        return not self.names and not self.prefix and not self.everything
+        return not self.names and not self.patterns and not self.prefix and not self.everything
 
 
 def rewrite_unevaluated(schema: Schema, resolve: Resolver) -> Schema:
@@ -88,7 +91,11 @@ def _closure(seen: Evaluated, closing: Any, items: bool) -> Any:
         return True
     if items:
         return {"prefixItems": [True] * seen.prefix, "items": closing}
-    return {"properties": dict.fromkeys(sorted(seen.names), True), "additionalProperties": closing}
+    out: Schema = {"properties": dict.fromkeys(sorted(seen.names), True)}
+    if seen.patterns:
+        out["patternProperties"] = dict.fromkeys(sorted(seen.patterns), True)
+    out["additionalProperties"] = closing
+    return out
 
 
 def _collect(
@@ -117,8 +124,7 @@ def _collect(
             into.prefix = max(into.prefix, len(schema["items"]))
         into.prefix = max(into.prefix, len(schema.get("prefixItems", [])))
     else:
-        if "patternProperties" in schema:
-            raise Inexpressible(key, 'depends on "patternProperties", which is not supported')
+        into.patterns |= set(schema.get("patternProperties") or {})
         if "additionalProperties" in schema or "unevaluatedProperties" in schema:
             into.everything = True
         into.names |= set(schema.get("properties", {}))
