@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from wafer_grammar.convert.json_schema.numbers import alt, seq
 from wafer_grammar.convert.json_schema.strings import encode_ranges
@@ -125,7 +126,7 @@ def key_space(declared: list[str], patterns: list[Expr], constraints: list[Expr]
                 cuts.update((lo, hi + 1))
         points = sorted(cuts)
         by_target: dict[int, list[tuple[int, int]]] = {}
-        for lo, nxt in zip(points, points[1:], strict=False):
+        for lo, nxt in pairwise(points):
             if lo == _SURROGATES[0]:
                 continue
             ch = chr(lo)
