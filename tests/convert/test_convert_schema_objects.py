@@ -197,3 +197,15 @@ def test_patterns_meeting_another_additional_properties_are_refused() -> None:
     with pytest.raises(UnsupportedSchema) as info:
         Grammar.from_json_schema(schema)
     assert (info.value.keyword, info.value.pointer) == ("allOf", "")
+
+
+def test_open_reading_writes_small_const_objects_in_any_order() -> None:
+    schema = {"const": {"a": 1, "b": {"c": None, "d": [2]}}}
+    values = [
+        {"a": 1, "b": {"c": None, "d": [2]}},
+        {"b": {"d": [2], "c": None}, "a": 1.0},
+        {"b": {"d": [2]}, "a": 1},
+        {"a": 1, "b": {"c": None, "d": [2], "e": 0}},
+    ]
+    check(schema, values, closed=False)
+    assert not Grammar.from_json_schema(schema).accepts('{"b":{"c":null,"d":[2]},"a":1}')

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from functools import lru_cache
+from itertools import permutations
 from typing import Any
 
 from wafer_grammar.convert.json_schema.formats import FORMAT_EBNF
@@ -104,9 +105,10 @@ class Library:
         return alt(*alts)
 
     def value_literal(self, value: Any) -> Expr:
-        """Exactly ``value``, serialised in this style; an integral number also as
-        ``n.0`` when :attr:`whole_floats` (JSON Schema compares numbers by value)."""
-        from wafer_grammar.convert.json_schema.numbers import seq
+        """Exactly ``value``, serialised in this style. With :attr:`whole_floats` (the
+        specification's reading) an integral number also as ``n.0`` (numbers compare by
+        value), and an object of up to three members in any order."""
+        from wafer_grammar.convert.json_schema.numbers import alt, seq
 
         if isinstance(value, (int, float)) and not isinstance(value, bool) and self.whole_floats:
             return _number_literal(value)
@@ -125,16 +127,24 @@ class Library:
             ]
         else:
             items = [self.value_literal(v) for v in value]
-        parts: list[Expr | None] = []
-        for i, item in enumerate(items):
-            parts += [self.comma, item] if i else [item]
-        body = seq(*parts)
+        orders = [items]
+        if isinstance(value, dict) and self.whole_floats and len(items) <= _PERMUTED:
+            orders = [list(p) for p in permutations(items)]
+        bodies: list[Expr | None] = []
+        for order in orders:
+            parts: list[Expr | None] = []
+            for i, item in enumerate(order):
+                parts += [self.comma, item] if i else [item]
+            bodies.append(seq(*parts))
+        body = alt(*bodies)
         opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
         out = self.wrap(opener, body, closer, empty=False)
         assert out is not None
         return out
 
 
+#: Objects of up to this many members are listed in every order (closed=False).
+_PERMUTED = 3
 #: Integers up to this size are exact as floats: ``n.0`` decodes to a float equal to ``n``.
 _EXACT_FLOAT = 2**53
 
