@@ -209,3 +209,12 @@ def test_open_reading_writes_small_const_objects_in_any_order() -> None:
     ]
     check(schema, values, closed=False)
     assert not Grammar.from_json_schema(schema).accepts('{"b":{"c":null,"d":[2]},"a":1}')
+
+
+def test_required_key_that_a_pattern_matches_is_not_additional() -> None:
+    schema = {
+        "patternProperties": {"^a": {"type": "integer"}},
+        "additionalProperties": False,
+        "required": ["ab"],
+    }
+    check(schema, [{}, {"ab": 1}, {"ab": "x"}, {"ab": 1, "ac": 2}, {"ab": 1, "b": 2}])

@@ -122,12 +122,18 @@ _ANY_CHAR = CharClass(((0, 0x10FFFF),))
 
 
 def keyed_members(
-    conv: SchemaConverter, schema: dict[str, Any], pointer: str, props: dict[str, Any], extra: Any
+    conv: SchemaConverter,
+    schema: dict[str, Any],
+    pointer: str,
+    props: dict[str, Any],
+    extra: Any,
+    undeclared: list[str],
 ) -> tuple[dict[str, Any], Expr | None] | None:
     """``patternProperties`` and ``propertyNames`` as key languages.
 
-    Returns each declared key's schema (with the patterns that match it; false where
-    the names forbid it) and the other members (a key class per set of matching
+    Returns each key's schema in ``props`` (with the patterns that match it; false where
+    the names forbid it; ``undeclared`` ones, required only, get ``extra`` only where
+    no pattern matches) and the other members (a key class per set of matching
     patterns, ``extra`` for keys no pattern matches); None when not expressible.
     """
     patterns: dict[str, Any] = dict(schema.get("patternProperties") or {})
@@ -155,6 +161,8 @@ def keyed_members(
     values: dict[str, Any] = {}
     for key, sub in props.items():
         hits = [patterns[kept[j]] for j in sorted(space.matches(key))]
+        if key in undeclared and hits:
+            sub = True  # a pattern matches it: additionalProperties does not apply
         values[key] = _all(sub, *hits) if space.allowed(key) else False
     extras: list[Expr | None] = []
     for n in range(len(kept) + 1):

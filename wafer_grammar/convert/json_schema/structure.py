@@ -59,12 +59,12 @@ class Structure:
                 "enforced",
                 "absent: read as false (only declared properties are generated)",
             )
-        for key in required:  # required but undeclared: the additional schema applies
-            if key not in props:
-                props[key] = True if extra is None else extra
+        undeclared = [key for key in required if key not in props]
+        for key in undeclared:  # required but undeclared: the additional schema applies
+            props[key] = True if extra is None else extra
         keyed = None
         if schema.get("patternProperties") or schema.get("propertyNames", True) not in (True, {}):
-            keyed = keyed_members(self.conv, schema, pointer, props, extra)
+            keyed = keyed_members(self.conv, schema, pointer, props, extra, undeclared)
         if keyed is not None:
             props = keyed[0]
         members: list[tuple[Expr | None, bool]] = []
