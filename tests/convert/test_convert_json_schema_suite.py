@@ -151,3 +151,33 @@ def test_every_2020_12_format_is_enforced() -> None:
     assert not grammar.accepts('"P1Y2W"')
     [entry] = [e for e in grammar.coverage if e.keyword == "format"]
     assert entry.status == "enforced"
+
+
+def test_dynamic_ref_with_one_dynamic_anchor_of_its_name_is_a_ref() -> None:
+    schema = {
+        "type": "array",
+        "items": {"$dynamicRef": "#items"},
+        "$defs": {"foo": {"$dynamicAnchor": "items", "type": "string"}},
+    }
+    grammar = Grammar.from_json_schema(schema)
+    assert grammar.accepts('["a"]')
+    assert not grammar.accepts("[1]")
+
+
+def test_dynamic_ref_that_dynamic_scope_could_change_is_refused() -> None:
+    schema = {
+        "$id": "https://example.com/root",
+        "$ref": "list",
+        "$defs": {
+            "foo": {"$dynamicAnchor": "items", "type": "string"},
+            "list": {
+                "$id": "list",
+                "type": "array",
+                "items": {"$dynamicRef": "#items"},
+                "$defs": {"items": {"$dynamicAnchor": "items"}},
+            },
+        },
+    }
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema(schema)
+    assert (info.value.keyword, info.value.pointer) == ("$dynamicRef", "/$defs/list/items")

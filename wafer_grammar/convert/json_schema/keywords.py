@@ -21,6 +21,7 @@ ANNOTATIONS = frozenset(
         "$defs",
         "definitions",
         "$anchor",  # references to it are rewritten to JSON pointers before the walk
+        "$dynamicAnchor",  # likewise; a $dynamicRef that could pick another one is refused
     }
 )
 
@@ -86,7 +87,6 @@ VALIDATION_ONLY = frozenset(
     {
         "dependencies",
         "$dynamicRef",
-        "$dynamicAnchor",
         "$recursiveRef",
         "$recursiveAnchor",
         "contentSchema",

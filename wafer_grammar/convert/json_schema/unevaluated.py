@@ -113,7 +113,7 @@ def _collect(
         raise Inexpressible(key, "follows references too deeply (a cycle?)")
     if not isinstance(schema, dict):
         return
-    if "$dynamicRef" in schema or "$dynamicAnchor" in schema:
+    if "$dynamicRef" in schema:
         raise Inexpressible(key, "depends on a $dynamicRef, which this rewrite does not follow")
     if items:
         if "contains" in schema:
