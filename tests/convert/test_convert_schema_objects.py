@@ -218,3 +218,27 @@ def test_required_key_that_a_pattern_matches_is_not_additional() -> None:
         "required": ["ab"],
     }
     check(schema, [{}, {"ab": 1}, {"ab": "x"}, {"ab": 1, "ac": 2}, {"ab": 1, "b": 2}])
+
+
+@pytest.mark.parametrize(
+    ("schema", "keyword", "pointer"),
+    [
+        (
+            {
+                "allOf": [
+                    {"patternProperties": {"\\p{L}": {}}, "additionalProperties": False},
+                    {"properties": {"x": {}}},
+                ]
+            },
+            "allOf",
+            "",
+        ),
+        ({"propertyNames": {"maxLength": 2.5}}, "maxLength", "/propertyNames"),
+    ],
+)
+def test_unreadable_key_constraints_are_refused_not_crashed(
+    schema: Any, keyword: str, pointer: str
+) -> None:
+    with pytest.raises(UnsupportedSchema) as info:
+        Grammar.from_json_schema(schema)
+    assert (info.value.keyword, info.value.pointer) == (keyword, pointer)

@@ -225,13 +225,22 @@ def _merge_closed_objects(a: Schema, b: Schema, out: Schema) -> None:
         declared = this.get("properties", {})
         props = dict(out.get("properties", {}))
         for name in other.get("properties", {}):
-            if name not in declared and not any(re.search(p, name) for p in mine):
+            if name not in declared and not any(_search(p, name) for p in mine):
                 props[name] = _all_of(props[name], extra)
         if props:
             out["properties"] = props
     if out.get("const", None) is _Impossible:
         del out["const"]
         out["enum"] = []
+
+
+def _search(pattern: str, name: str) -> bool:
+    try:
+        return re.search(pattern, name) is not None
+    except (re.error, TypeError) as exc:
+        raise MergeConflict(
+            "patternProperties", f"holds a pattern Python cannot read: {exc}"
+        ) from exc
 
 
 def value_types(schema: Any, resolve: Resolver) -> set[str] | None:

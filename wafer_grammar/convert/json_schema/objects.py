@@ -215,6 +215,10 @@ def _name_constraints(conv: SchemaConverter, names: Any, pointer: str) -> list[E
             except RegexUnsupported as exc:
                 conv.unsupported("pattern", where, f"cannot be converted: {exc.reason}")
         elif key in ("minLength", "maxLength"):
+            if type(value) is not int or value < 0:
+                raise UnsupportedSchema(
+                    key, where, f"must be a non-negative integer, not {value!r}"
+                )
             low = value if key == "minLength" else 0
             high = value if key == "maxLength" else None
             out.append(Repeat(_ANY_CHAR, low, high))
