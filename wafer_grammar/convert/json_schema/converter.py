@@ -109,6 +109,13 @@ class SchemaConverter:
                 self.coverage.record(pointer, key, "ignored", "does not constrain values")
             elif key in ENFORCED or (values_only and key in VALIDATION_ONLY):
                 continue
+            elif key == "$dynamicRef":
+                self.unsupported(
+                    key,
+                    pointer,
+                    "may resolve to one of several $dynamicAnchor (the dynamic scope decides): "
+                    "a grammar cannot follow it",
+                )
             elif key in VALIDATION_ONLY:
                 self.unsupported(key, pointer, "is not supported: a grammar cannot enforce it")
             elif self.strict:
