@@ -4,7 +4,9 @@ One schema node becomes one expression; object schemas and ``$ref`` targets
 become rules of their own (named after their property or definition), so the
 grammar reads like the schema and recursion is just a rule that refers to
 itself. Shared pieces (any value, strings, numbers, formats) are added at the
-end, only those used.
+end, only those used. Before a node is converted, ``unevaluated*`` (``unevaluated``)
+and ``not``/``if``/``dependent*`` (``logic``) are rewritten into ``allOf``/``anyOf`` of
+keywords the walk enforces, exactly.
 """
 
 from __future__ import annotations

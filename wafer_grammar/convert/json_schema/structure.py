@@ -6,7 +6,11 @@ the first property present picks an alternative, and every later one is
 Extra properties (``additionalProperties`` true or a schema) come after the
 declared ones, under keys that differ from every declared name.
 A missing ``additionalProperties`` closes the object (OpenAI's and XGrammar's
-strict reading): a narrowing, recorded in the coverage report.
+strict reading): a narrowing, recorded in the coverage report. With ``closed=False``
+it admits any other property, and members come in any order (``objects.any_order``);
+counted members (min/maxProperties) always do. ``patternProperties`` and
+``propertyNames`` make the keys regular languages (``objects.keyed_members``).
+Arrays also count ``contains`` matches and list the few arrays ``uniqueItems`` allows.
 """
 
 from __future__ import annotations
