@@ -147,6 +147,7 @@ class Grammar:
         *,
         strict: bool = True,
         whitespace: str = "compact",
+        closed: bool = True,
     ) -> Grammar:
         """Every output ``json.loads`` and validates against ``schema``; see ``.coverage``.
 
@@ -159,6 +160,12 @@ class Grammar:
             whitespace: ``"compact"`` (no whitespace, as ``json.dumps(v,
                 separators=(",", ":"))``) or ``"pretty"`` (``json.dumps(v, indent=2)``
                 layout, with each line's indentation bounded to 0..32 spaces).
+            closed: read an absent ``additionalProperties`` as false, an absent
+                ``items`` after ``prefixItems`` as false, and write properties in
+                declared order (default, as OpenAI's and XGrammar's strict modes do).
+                ``closed=False`` is the specification's reading: other properties and
+                items are then any value, up to six declared properties come in any
+                order (each at most once), and an integer may be written ``1.0``.
 
         Raises:
             UnsupportedSchema: (``strict=True``) a keyword that cannot be enforced,
@@ -168,7 +175,7 @@ class Grammar:
         """
         from wafer_grammar.convert.json_schema import json_schema_ast
 
-        ast, coverage = json_schema_ast(schema, strict=strict, whitespace=whitespace)
+        ast, coverage = json_schema_ast(schema, strict=strict, whitespace=whitespace, closed=closed)
         return cls.from_ast(ast, coverage=coverage)
 
     @classmethod

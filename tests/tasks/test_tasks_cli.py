@@ -146,11 +146,11 @@ def test_a_schema_error_names_the_cli_way_out(
 ) -> None:
     monkeypatch.delenv("WAFER_API_KEY", raising=False)
     schema = tmp_path / "s.json"
-    schema.write_text('{"type": "object", "not": {"type": "null"}}')
+    schema.write_text('{"type": "object", "not": {"type": "string", "pattern": "a"}}')
     assert main(["extract", "--schema", str(schema), "x"]) == 2
     err = capsys.readouterr().err
     assert err == (
-        f'wafer-grammar: {schema}: keyword "not" at the root is not supported: a grammar cannot '
-        "enforce it; the command line converts strictly: drop the keyword, or use "
-        "Grammar.from_json_schema(..., strict=False) from Python\n"
+        f'wafer-grammar: {schema}: keyword "not" at the root cannot be negated: the values that '
+        'fail "pattern" have no grammar; the command line converts strictly: drop the keyword, '
+        "or use Grammar.from_json_schema(..., strict=False) from Python\n"
     )

@@ -19,6 +19,7 @@ def json_schema_ast(
     *,
     strict: bool = True,
     whitespace: str = "compact",
+    closed: bool = True,
 ) -> tuple[GrammarAST, Coverage]:
     """The AST of a grammar whose every output ``json.loads`` and validates against ``schema``.
 
@@ -33,7 +34,7 @@ def json_schema_ast(
         schema = json.loads(schema)
     if isinstance(schema, Mapping):
         schema = rewrite_refs(dict(schema))
-    converter = SchemaConverter(schema, strict=strict, whitespace=whitespace)
+    converter = SchemaConverter(schema, strict=strict, whitespace=whitespace, closed=closed)
     body = converter.convert(schema, "", rule="root")
     if body is None:
         if converter.first_empty is not None:

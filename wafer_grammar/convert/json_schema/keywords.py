@@ -21,8 +21,16 @@ ANNOTATIONS = frozenset(
         "$defs",
         "definitions",
         "$anchor",  # references to it are rewritten to JSON pointers before the walk
+        "$dynamicAnchor",  # likewise; a $dynamicRef that could pick another one is refused
     }
 )
+
+#: The converter's own keyword: a number that is not an integer (the negation of
+#: ``type: integer`` writes it; no JSON Schema keyword says that).
+FRACTION = "$wafer-fraction"
+#: The converter's own keyword: a string that is none of the listed ones (the negation
+#: of a string ``enum`` writes it).
+NOT_IN = "$wafer-notIn"
 
 #: Keywords the grammar enforces (some only in some combinations: the converter says).
 ENFORCED = frozenset(
@@ -51,6 +59,25 @@ ENFORCED = frozenset(
         "allOf",
         "$ref",
         "nullable",
+        "minProperties",
+        "maxProperties",
+        "contains",
+        "minContains",
+        "maxContains",
+        "uniqueItems",
+        "multipleOf",
+        "patternProperties",
+        "propertyNames",
+        "not",
+        "if",
+        "then",
+        "else",
+        "dependentRequired",
+        "dependentSchemas",
+        "unevaluatedProperties",
+        "unevaluatedItems",
+        FRACTION,
+        NOT_IN,
     }
 )
 
@@ -58,26 +85,8 @@ ENFORCED = frozenset(
 #: (``jsonschema``) checks them after decoding.
 VALIDATION_ONLY = frozenset(
     {
-        "multipleOf",
-        "uniqueItems",
-        "contains",
-        "minContains",
-        "maxContains",
-        "minProperties",
-        "maxProperties",
-        "patternProperties",
-        "propertyNames",
-        "dependentRequired",
-        "dependentSchemas",
         "dependencies",
-        "unevaluatedProperties",
-        "unevaluatedItems",
-        "not",
-        "if",
-        "then",
-        "else",
         "$dynamicRef",
-        "$dynamicAnchor",
         "$recursiveRef",
         "$recursiveAnchor",
         "contentSchema",
@@ -87,10 +96,34 @@ VALIDATION_ONLY = frozenset(
 #: Keywords that only matter for one JSON type (a schema without ``type`` that
 #: uses them still admits every other type).
 TYPE_KEYWORDS = {
-    "object": frozenset({"properties", "required", "additionalProperties"}),
-    "array": frozenset({"items", "prefixItems", "additionalItems", "minItems", "maxItems"}),
-    "string": frozenset({"minLength", "maxLength", "pattern", "format"}),
-    "number": frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}),
+    "object": frozenset(
+        {
+            "properties",
+            "required",
+            "additionalProperties",
+            "minProperties",
+            "maxProperties",
+            "patternProperties",
+            "propertyNames",
+        }
+    ),
+    "array": frozenset(
+        {
+            "items",
+            "prefixItems",
+            "additionalItems",
+            "minItems",
+            "maxItems",
+            "contains",
+            "minContains",
+            "maxContains",
+            "uniqueItems",
+        }
+    ),
+    "string": frozenset({"minLength", "maxLength", "pattern", "format", NOT_IN}),
+    "number": frozenset(
+        {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", FRACTION}
+    ),
 }
 
 JSON_TYPES = ("null", "boolean", "object", "array", "number", "string")

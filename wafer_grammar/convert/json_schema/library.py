@@ -9,14 +9,26 @@ indentation is any 0..32 spaces: bounded, so it can never run away.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
+from itertools import permutations
 from typing import Any
 
 from wafer_grammar.convert.json_schema.formats import FORMAT_EBNF
 from wafer_grammar.convert.json_schema.strings import STRING_EBNF
 from wafer_grammar.ebnf.analysis import reachable_rules
 from wafer_grammar.ebnf.parser import parse_ebnf
-from wafer_grammar.ebnf.syntax import Expr, GrammarAST, Literal, Rule, RuleRef, Sequence, references
+from wafer_grammar.ebnf.syntax import (
+    Choice,
+    Expr,
+    GrammarAST,
+    Literal,
+    Repeat,
+    Rule,
+    RuleRef,
+    Sequence,
+    references,
+)
 
 #: Pretty style: a line break and at most this many spaces of indentation.
 MAX_INDENT = 32
@@ -24,6 +36,8 @@ MAX_INDENT = 32
 _NUMBERS = r"""
 number ::= integer ("." [0-9]+)? ([eE] [+\-]? [0-9]+)?
 integer ::= "-"? ("0" | [1-9] [0-9]*)
+fraction ::= "-"? ("0" | [1-9] [0-9]{0,8}) "." [0-9]{0,5} [1-9]
+whole ::= integer | "-"? ("0" | [1-9] [0-9]{0,299}) "." "0"+
 """
 
 _COMPACT = r"""
@@ -54,6 +68,8 @@ class Library:
 
     def __init__(self, *, pretty: bool) -> None:
         self.pretty = pretty
+        #: Integral number values also as ``n.0`` (the converter sets it for ``closed=False``).
+        self.whole_floats = False
         self._rules = _library_rules(pretty)
         self.names = frozenset(self._rules)
         nl = RuleRef("nl")
@@ -89,10 +105,16 @@ class Library:
         return alt(*alts)
 
     def value_literal(self, value: Any) -> Expr:
-        """Exactly ``value``, serialised in this style."""
-        if not self.pretty or not isinstance(value, (dict, list)) or not value:
+        """Exactly ``value``, serialised in this style. With :attr:`whole_floats` (the
+        specification's reading) an integral number also as ``n.0`` (numbers compare by
+        value), and an object of up to three members in any order."""
+        from wafer_grammar.convert.json_schema.numbers import alt, seq
+
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and self.whole_floats:
+            return _number_literal(value)
+        plain = not self.pretty and not self.whole_floats
+        if not isinstance(value, (dict, list)) or not value or plain:
             return Literal(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
-        from wafer_grammar.convert.json_schema.numbers import seq
 
         if isinstance(value, dict):
             items = [
@@ -105,14 +127,34 @@ class Library:
             ]
         else:
             items = [self.value_literal(v) for v in value]
-        parts: list[Expr | None] = []
-        for i, item in enumerate(items):
-            parts += [self.comma, item] if i else [item]
-        body = seq(*parts)
+        orders = [items]
+        if isinstance(value, dict) and self.whole_floats and len(items) <= _PERMUTED:
+            orders = [list(p) for p in permutations(items)]
+        bodies: list[Expr | None] = []
+        for order in orders:
+            parts: list[Expr | None] = []
+            for i, item in enumerate(order):
+                parts += [self.comma, item] if i else [item]
+            bodies.append(seq(*parts))
+        body = alt(*bodies)
         opener, closer = ("{", "}") if isinstance(value, dict) else ("[", "]")
         out = self.wrap(opener, body, closer, empty=False)
         assert out is not None
         return out
+
+
+#: Objects of up to this many members are listed in every order (closed=False).
+_PERMUTED = 3
+#: Integers up to this size are exact as floats: ``n.0`` decodes to a float equal to ``n``.
+_EXACT_FLOAT = 2**53
+
+
+def _number_literal(value: float) -> Expr:
+    text = json.dumps(value)
+    if not math.isfinite(value) or value != int(value) or abs(value) > _EXACT_FLOAT:
+        return Literal(text)
+    whole = str(int(value))
+    return Choice((Literal(whole), Sequence((Literal(whole + "."), Repeat(Literal("0"), 1, None)))))
 
 
 def _seq_refs(names: set[str]) -> Expr:

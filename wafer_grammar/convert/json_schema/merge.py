@@ -8,10 +8,12 @@ disjointness test that lets ``oneOf`` be converted like ``anyOf``.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Callable
 from typing import Any
 
-from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, JSON_TYPES
+from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, JSON_TYPES, NOT_IN
 
 Schema = dict[str, Any]
 #: Resolves ``$ref`` values to schemas (one level).
@@ -100,7 +102,7 @@ def merge(a: Schema, b: Schema) -> Schema:
     Raises:
         MergeConflict: a keyword pair with no single-schema form (two patterns ...).
     """
-    a, b = normalize(a), normalize(b)
+    a, b = _own_contains(normalize(a)), _own_contains(normalize(b))
     out: Schema = {}
     for key in [*a, *(k for k in b if k not in a)]:
         if key not in b or key in ANNOTATIONS:
@@ -131,9 +133,26 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
         return _Impossible
     if key == "required":
         return [*x, *(r for r in y if r not in x)]
-    if key in ("minimum", "exclusiveMinimum", "minLength", "minItems"):
+    if key in ("minContains", "maxContains") and not _same(a["contains"], b["contains"]):
+        raise MergeConflict("contains", 'two different "contains" cannot be combined into one')
+    if key == "multipleOf" and all(type(v) is int for v in (x, y)):
+        return x * y // math.gcd(x, y)
+    if key in ("minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"):
         return max(x, y)
-    if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems"):
+    if key == "minContains":
+        return max(x, y)
+    if key == "maxContains":
+        return min(x, y)
+    if key == "patternProperties":
+        return {
+            p: _all_of(x[p], y[p]) if p in x and p in y else x.get(p, y.get(p))
+            for p in [*x, *(q for q in y if q not in x)]
+        }
+    if key == NOT_IN:
+        return sorted({*x, *y})
+    if key == "uniqueItems":
+        return bool(x) or bool(y)
+    if key in ("maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"):
         return min(x, y)
     if key == "properties":
         return {
@@ -151,6 +170,14 @@ def _merge_key(key: str, a: Schema, b: Schema) -> Any:
     if key == "nullable":
         return bool(x) and bool(y)
     raise MergeConflict(key, f'two different "{key}" values cannot be combined into one')
+
+
+def _own_contains(schema: Schema) -> Schema:
+    """minContains/maxContains count matches of this schema's own ``contains``: without
+    one they mean nothing (and must not meet another schema's)."""
+    if "contains" in schema or not ({"minContains", "maxContains"} & set(schema)):
+        return schema
+    return {k: v for k, v in schema.items() if k not in ("minContains", "maxContains")}
 
 
 def _merge_arrays(a: Schema, b: Schema, out: Schema) -> None:
@@ -187,16 +214,33 @@ def _merge_closed_objects(a: Schema, b: Schema, out: Schema) -> None:
         extra = this.get("additionalProperties", True)
         if extra is True:
             continue
+        mine = this.get("patternProperties") or {}
+        theirs = other.get("patternProperties") or {}
+        if any(p not in mine for p in theirs):
+            # Keys the other side's patterns match must meet this side's
+            # additionalProperties too: no one schema says that.
+            raise MergeConflict(
+                "patternProperties", "patternProperties meet another additionalProperties"
+            )
         declared = this.get("properties", {})
         props = dict(out.get("properties", {}))
         for name in other.get("properties", {}):
-            if name not in declared:
+            if name not in declared and not any(_search(p, name) for p in mine):
                 props[name] = _all_of(props[name], extra)
         if props:
             out["properties"] = props
     if out.get("const", None) is _Impossible:
         del out["const"]
         out["enum"] = []
+
+
+def _search(pattern: str, name: str) -> bool:
+    try:
+        return re.search(pattern, name) is not None
+    except (re.error, TypeError) as exc:
+        raise MergeConflict(
+            "patternProperties", f"holds a pattern Python cannot read: {exc}"
+        ) from exc
 
 
 def value_types(schema: Any, resolve: Resolver) -> set[str] | None:

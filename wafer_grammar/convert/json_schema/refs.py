@@ -37,6 +37,8 @@ class _Index:
         self.resources: dict[str, str] = {}  # resource URI -> pointer
         self.anchors: dict[tuple[str, str], str] = {}  # (resource URI, anchor) -> pointer
         self.refs: list[tuple[dict[str, Any], str, str]] = []  # (node, base, pointer)
+        self.dynamic_refs: list[tuple[dict[str, Any], str, str]] = []
+        self.dynamic_anchors: dict[str, int] = {}  # name -> how many declare it
 
     def walk(self, node: Any, base: str, pointer: str) -> None:
         if isinstance(node, list):
@@ -53,6 +55,11 @@ class _Index:
                 self.anchors.setdefault((base, node[key]), pointer)
         if isinstance(node.get("$ref"), str):
             self.refs.append((node, base, pointer))
+        if isinstance(node.get("$dynamicRef"), str):
+            self.dynamic_refs.append((node, base, pointer))
+        if isinstance(node.get("$dynamicAnchor"), str):
+            name = node["$dynamicAnchor"]
+            self.dynamic_anchors[name] = self.dynamic_anchors.get(name, 0) + 1
         for key, value in node.items():
             if key not in _DATA:
                 self.walk(value, base, child(pointer, key))
@@ -86,7 +93,31 @@ def rewrite_refs(schema: Any) -> Any:
             raise UnsupportedSchema(
                 "$ref", pointer, f'names the anchor "{frag}", which this schema does not define'
             )
+    for node, base, _ in index.dynamic_refs:
+        _static_dynamic_ref(node, base, index)
     return schema
+
+
+def _static_dynamic_ref(node: dict[str, Any], base: str, index: _Index) -> None:
+    """A ``$dynamicRef`` as the ``$ref`` it is when no dynamic scope can change it.
+
+    Dynamic resolution only ever picks a resource declaring ``$dynamicAnchor`` with the
+    fragment's name; with at most one in the document it picks the reference's own
+    target (or, when that is no dynamic anchor, nothing else): the plain ``$ref``. Left
+    as it is otherwise (the converter refuses it).
+    """
+    uri, frag = _join(base, node["$dynamicRef"])
+    if uri not in index.resources:
+        return
+    start = index.resources[uri]
+    if frag == "" or frag.startswith("/"):
+        target = start + frag
+    elif index.dynamic_anchors.get(frag, 0) <= 1 and (uri, frag) in index.anchors:
+        target = index.anchors[(uri, frag)]
+    else:
+        return
+    del node["$dynamicRef"]
+    node["allOf"] = [*node.get("allOf", []), {"$ref": "#" + quote(target, safe="/~$")}]
 
 
 def _copy(node: Any) -> Any:

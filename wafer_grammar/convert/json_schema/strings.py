@@ -78,7 +78,8 @@ def _encode_char(cp: int) -> str:
     return chr(cp)
 
 
-def _encode_ranges(ranges: Ranges) -> Expr | None:
+def encode_ranges(ranges: Ranges) -> Expr | None:
+    """Characters in ``ranges`` as a JSON string writes them: raw where it may, else escaped."""
     safe = _intersect(ranges, complement(normalize(list(_UNSAFE))))
     parts: list[Expr | None] = [class_node(safe) if safe else None]
     for lo, hi in ranges:
@@ -104,7 +105,7 @@ def json_encode(expr: Expr) -> Expr | None:
             return None
         return Literal("".join(_encode_char(ord(c)) for c in expr.value))
     if isinstance(expr, CharClass):
-        return _encode_ranges(positive_ranges(expr))
+        return encode_ranges(positive_ranges(expr))
     if isinstance(expr, Sequence):
         return seq(*(json_encode(i) for i in expr.items))
     if isinstance(expr, Choice):

@@ -6,7 +6,11 @@ the first property present picks an alternative, and every later one is
 Extra properties (``additionalProperties`` true or a schema) come after the
 declared ones, under keys that differ from every declared name.
 A missing ``additionalProperties`` closes the object (OpenAI's and XGrammar's
-strict reading): a narrowing, recorded in the coverage report.
+strict reading): a narrowing, recorded in the coverage report. With ``closed=False``
+it admits any other property, and members come in any order (``objects.any_order``);
+counted members (min/maxProperties) always do. ``patternProperties`` and
+``propertyNames`` make the keys regular languages (``objects.keyed_members``).
+Arrays also count ``contains`` matches and list the few arrays ``uniqueItems`` allows.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from wafer_grammar.convert.json_schema.keywords import child
+from wafer_grammar.convert.json_schema.keywords import ANNOTATIONS, child
+from wafer_grammar.convert.json_schema.logic import Inexpressible, both, negate
+from wafer_grammar.convert.json_schema.merge import normalize
 from wafer_grammar.convert.json_schema.numbers import alt, seq
-from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, Sequence
+from wafer_grammar.convert.json_schema.objects import Member, any_order, keyed_members
+from wafer_grammar.ebnf.syntax import CharClass, Choice, Expr, Literal, Repeat, RuleRef, Sequence
 
 if TYPE_CHECKING:
     from wafer_grammar.convert.json_schema.converter import SchemaConverter
@@ -42,28 +49,65 @@ class Structure:
         props: dict[str, Any] = dict(schema.get("properties", {}))
         required = list(schema.get("required", []))
         extra = schema.get("additionalProperties")
-        if extra is None:
+        low = int(schema.get("minProperties", 0))
+        high: int | None = schema.get("maxProperties")
+        if extra is None and self.conv.open_objects:
+            extra = True
+            self.conv.coverage.record(
+                pointer, "additionalProperties", "enforced", "absent: any value (closed=False)"
+            )
+        elif extra is None:
             self.conv.coverage.record(
                 pointer,
                 "additionalProperties",
                 "enforced",
                 "absent: read as false (only declared properties are generated)",
             )
-        for key in required:  # required but undeclared: the additional schema applies
-            if key not in props:
-                props[key] = True if extra is None else extra
+        undeclared = [key for key in required if key not in props]
+        for key in undeclared:  # required but undeclared: the additional schema applies
+            props[key] = True if extra is None else extra
+        keyed = None
+        if schema.get("patternProperties") or schema.get("propertyNames", True) not in (True, {}):
+            keyed = keyed_members(self.conv, schema, pointer, props, extra, undeclared)
+        if keyed is not None:
+            props = keyed[0]
         members: list[tuple[Expr | None, bool]] = []
         for key, sub in props.items():
             value = self.conv.convert(sub, child(pointer, "properties", key))
             member = None if value is None else seq(_key(key), self.lib.colon, value)
             members.append((member, key in required))
         extras = None
-        if extra not in (None, False):
+        if keyed is not None:
+            extras = keyed[1]
+        elif extra not in (None, False):
             value = self.conv.convert(extra, child(pointer, "additionalProperties"))
             if value is not None:
                 extras = seq(self._other_key(props, name), self.lib.colon, value)
-        body = self._members(members, extras, name)
-        empty = not any(req for _, req in members)
+        declared = sum(m is not None for m, _ in members)
+        if extras is not None and low > declared + 1:
+            self.conv.unsupported(
+                "minProperties",
+                pointer,
+                f"is {low}: other properties may repeat a key, so a grammar counts them once",
+            )
+            low = 0
+        found = None
+        if self.conv.open_objects or low or high is not None:
+            found = any_order(
+                self.conv, name, [Member(m, req) for m, req in members], extras, low, high
+            )
+            if found is None and (low or high is not None):
+                key = "minProperties" if low else "maxProperties"
+                self.conv.unsupported(key, pointer, "is not supported with this many properties")
+        if found is None:
+            if self.conv.open_objects:
+                self.conv.coverage.record(
+                    pointer, "properties", "enforced", "too many to track: in declared order"
+                )
+            body = self._members(members, extras, name)
+            empty = not any(req for _, req in members)
+        else:
+            body, empty = found
         expr = self.lib.wrap("{", body, "}", empty=empty)
         if rule is not None:
             return expr
@@ -81,7 +125,7 @@ class Structure:
             for ch in key:
                 node = node.setdefault(ch, {})
             node[""] = {}
-        body = _not_in(trie)
+        body = not_in(trie)
         assert body is not None
         key_rule = self.conv.new_rule(f"{name}-other-key")
         ref = self.conv.define(key_rule, seq(Literal('"'), body, Literal('"')))
@@ -132,7 +176,12 @@ class Structure:
         low = int(schema.get("minItems", 0))
         high: int | None = schema.get("maxItems")
         items = schema.get("items")
-        if items is None and prefix:
+        if items is None and prefix and self.conv.open_objects:
+            items = True
+            self.conv.coverage.record(
+                pointer, "items", "enforced", "absent after prefixItems: any value (closed=False)"
+            )
+        elif items is None and prefix:
             # Tuple semantics: no items past the prefix unless minItems asks for them.
             items = low > len(prefix)
             cap = max(low, len(prefix))
@@ -142,6 +191,21 @@ class Structure:
             )
         elif items is None:
             items = True
+        if "contains" in schema:
+            if prefix or low > schema.get("minContains", 1) or high is not None:
+                self.conv.unsupported(
+                    "contains", pointer, "cannot be combined with prefixItems or maxItems"
+                )
+            else:
+                return self._contains(schema, items, pointer)
+        if schema.get("uniqueItems") is True and (high is None or high > 1):
+            listed = self._unique(prefix, items, low, high)
+            if listed is not False:
+                assert listed is not True
+                return listed
+            self.conv.unsupported(
+                "uniqueItems", pointer, "is supported over finitely many arrays only"
+            )
         exprs = [
             self.conv.convert(s, child(pointer, "prefixItems", i)) for i, s in enumerate(prefix)
         ]
@@ -155,6 +219,71 @@ class Structure:
             return None
         body = self._elements(exprs, rest, max(low, 1), high)
         return self.lib.wrap("[", body, "]", empty=low == 0)
+
+    def _contains(self, schema: Schema, items: Any, pointer: str) -> Expr | None:
+        """Arrays of ``items`` with ``minContains..maxContains`` elements matching ``contains``.
+
+        State ``j`` counts the matches so far (capped at the minimum when there is no
+        maximum): a comma and a match, a comma and a non-match, or the end once ``j`` is
+        enough. With a maximum the non-matches are ``items`` and ``not contains``.
+        """
+        low = schema.get("minContains", 1)
+        high: int | None = schema.get("maxContains")
+        wanted = schema["contains"]
+        where = child(pointer, "contains")
+        match = self.conv.convert(both(items, wanted), where)
+        other = self.conv.convert(items, child(pointer, "items"))
+        if high is not None:
+            try:
+                unwanted = negate(wanted, lambda r: self.conv.resolve(r, pointer)[1])
+            except Inexpressible as exc:
+                self.conv.unsupported(
+                    "maxContains", pointer, f'needs "{exc.keyword}" negated: it {exc.reason}'
+                )
+                high = None
+            else:
+                other = self.conv.convert(both(items, unwanted), where)
+        if high is not None and high < low:
+            self.conv.empty("minContains", pointer, f"is {low}, more than maxContains {high}")
+            return None
+        top = low if high is None else high
+        comma = self.lib.comma
+        name = self.conv.new_rule(_hint(pointer, "array") + "-contains")
+        names = [name] + [self.conv.new_rule(f"{name}{j}") for j in range(1, top + 1)]
+
+        def step(j: int, lead: Expr) -> Expr | None:
+            nxt = min(j + 1, top)
+            grow = None if high is not None and j >= high else match
+            return alt(
+                Literal("") if j >= low and lead != Literal("") else None,
+                seq(lead, grow, RuleRef(names[nxt])) if grow is not None else None,
+                seq(lead, other, RuleRef(names[j])) if other is not None else None,
+            )
+
+        for j in range(top + 1):
+            self.conv.define(names[j], step(j, comma) or Literal(""))
+        body = step(0, Literal(""))
+        return self.lib.wrap("[", body, "]", empty=low == 0)
+
+    def _unique(
+        self, prefix: list[Any], items: Any, low: int, high: int | None
+    ) -> Expr | bool | None:
+        """uniqueItems over finitely many arrays (``items: false``, each position a small
+        set of values): the distinct ones, listed; False when there are not so few."""
+        values = [finite_values(s) for s in prefix]
+        if items is not False or any(v is None for v in values):
+            return False
+        top = len(prefix) if high is None else min(high, len(prefix))
+        tuples: list[list[Any]] = [[]]
+        found: list[list[Any]] = []
+        for n in range(top + 1):
+            if n >= low:
+                found += [t for t in tuples if self.conv.valid(t, {"uniqueItems": True})]
+            if n < top:
+                tuples = [[*t, v] for t in tuples for v in values[n] or []]
+                if len(tuples) > 256:
+                    return False
+        return alt(*(self.lib.value_literal(t) for t in found))
 
     def _elements(
         self, prefix: list[Expr | None], rest: Expr | None, low: int, high: int | None
@@ -185,6 +314,22 @@ class Structure:
             return Repeat(again, need, more)
 
         return from_position(0)
+
+
+def finite_values(schema: Any) -> list[Any] | None:
+    """The values ``schema`` admits when it plainly lists them (const, enum, boolean, null)."""
+    if not isinstance(schema, dict):
+        return None
+    schema = {k: v for k, v in normalize(schema).items() if k not in ANNOTATIONS}
+    if list(schema) == ["const"]:
+        return [schema["const"]]
+    if list(schema) == ["enum"]:
+        return list(schema["enum"])
+    if list(schema) == ["type"]:
+        types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if set(types) <= {"boolean", "null"}:
+            return [v for t in types for v in ([True, False] if t == "boolean" else [None])]
+    return None
 
 
 def _key(name: str) -> Literal:
@@ -248,7 +393,7 @@ _ANY_ESCAPE = Sequence(
 _ANY_UNIT = Choice((_KEY_CHAR, _ANY_ESCAPE))
 
 
-def _not_in(trie: dict[str, Any]) -> Expr | None:
+def not_in(trie: dict[str, Any]) -> Expr | None:
     """JSON string contents, each character written as ``json.dumps`` does, not one of the words."""
     children = {_unit(ch): sub for ch, sub in trie.items() if ch}
     raw = [u for u in children if len(u) == 1]
@@ -260,5 +405,5 @@ def _not_in(trie: dict[str, Any]) -> Expr | None:
     return alt(
         None if "" in trie else Literal(""),
         seq(alt(others, *other_escapes), Repeat(_ANY_UNIT, 0, None)),
-        *(seq(Literal(unit), _not_in(sub)) for unit, sub in children.items()),
+        *(seq(Literal(unit), not_in(sub)) for unit, sub in children.items()),
     )
