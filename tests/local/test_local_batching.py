@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import queue
 from collections.abc import Iterator
+from types import SimpleNamespace
 
 import pytest
 
@@ -151,3 +152,27 @@ def test_full_queue_is_refused_with_429(local_server_session: LocalServerHandle)
             assert (info.value.status, info.value.code) == (429, "rate_limit_exceeded")
         finally:
             engine._jobs = real
+
+
+def test_a_pass_nobody_needs_stops_between_layers(batched: Engine) -> None:
+    import torch
+
+    from wafer_grammar.local import scheduler
+    from wafer_grammar.local.generation import DecodeJob
+
+    worker = batched._scheduler
+    assert worker is not None and batched.running == 0  # idle: the test may drive the model
+    gone = DecodeJob([1], None, SamplingParams())
+    gone.cancelled.set()
+    waiting = DecodeJob([1], None, SamplingParams())
+    ids = torch.tensor([[1, 2, 3]])
+    try:
+        worker._stepping = [SimpleNamespace(job=gone), SimpleNamespace(job=waiting)]  # type: ignore[list-item]
+        with torch.inference_mode():
+            batched.loaded.model(input_ids=ids)  # someone still needs it: runs through
+            worker._stepping = [SimpleNamespace(job=gone)]  # type: ignore[list-item]
+            with pytest.raises(scheduler._Abandoned):
+                batched.loaded.model(input_ids=ids)
+    finally:
+        worker._stepping = ()
+    assert batched.complete("Hi", max_tokens=1, temperature=0).usage.completion_tokens == 1

@@ -18,7 +18,7 @@ import logging
 import queue
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
 
@@ -80,6 +80,9 @@ class Scheduler:
         self.running: list[_Running] = []
         self._held: Submitted | None = None  # taken from the queue, waiting for room
         self._closing = False
+        self._stepping: Sequence[Submitted] = ()  # whose rows the current pass computes
+        for layer in _decoder_layers(loaded.model):
+            layer.register_forward_pre_hook(self._abort_if_nobody_waits)
 
     @property
     def rows(self) -> int:
@@ -191,12 +194,27 @@ class Scheduler:
 
     # ------------------------------------------------------------ decoding
 
+    def _abort_if_nobody_waits(self, *_: object) -> None:
+        """Between layers: stop a pass whose every request was cancelled (their clients
+        left), so that whoever waits gets the worker a step sooner."""
+        stepping = self._stepping
+        if stepping and all(s.job.cancelled.is_set() for s in stepping):
+            raise _Abandoned
+
     def _step(self) -> None:
         self._drop_cancelled()
         if not self.running or self.batch is None:
             return
         ids = torch.cat([r.decode.last for r in self.running]).unsqueeze(1)
-        logits = self.batch.forward(self.loaded.model, ids)
+        self._stepping = [r.submitted for r in self.running]
+        try:
+            logits = self.batch.forward(self.loaded.model, ids)
+        except _Abandoned:  # the batch's cache is half-updated, and nobody needs it
+            self.batch = None
+            self._drop_cancelled()
+            return
+        finally:
+            self._stepping = ()
         keep: list[int] = []
         still: list[_Running] = []
         offset = 0
@@ -237,6 +255,17 @@ class Scheduler:
             self.batch = None
         else:
             self.batch.select(rows)
+
+
+class _Abandoned(Exception):
+    """Raised inside a forward pass that no request needs any more."""
+
+
+def _decoder_layers(model: Any) -> Sequence[Any]:
+    """The model's transformer blocks (empty when its layout is unknown: no early stop)."""
+    inner = getattr(model, "model", None)
+    layers = getattr(inner, "layers", None)
+    return list(layers) if layers is not None else []
 
 
 def _prefill_groups(lengths: Sequence[int]) -> list[list[int]]:
