@@ -186,7 +186,8 @@ def prefill_ms(engine: Engine, repeats: int) -> tuple[float, float, int]:
     cold, hit, cached = [], [], 0
     for r in range(repeats):
         # A start no earlier prompt has, so the first one is cold.
-        words = tok.encode(" ".join(f"w{r}x{i}" for i in range(300)))
+        start = ("Zebra", "Quokka", "Narwhal", "Axolotl", "Pangolin", "Okapi", "Tapir")[r % 7]
+        words = tok.encode(start + " " + " ".join(f"w{r}x{i}" for i in range(300)))
         first, second = words[:300], words[:280] + words[300 - 20 : 300][::-1]
         took, reused = first_token_ms(engine, first)
         assert reused == 0, "the cold prompt hit the cache"
