@@ -6,7 +6,7 @@ import re
 
 import pytest
 from convert_support import mutated
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from wafer_grammar import Grammar
@@ -54,20 +54,24 @@ def case(request: pytest.FixtureRequest) -> tuple[str, int, Grammar]:
 
 
 @pytest.mark.parametrize("pattern,flags", PATTERNS, ids=[_ids(c) for c in PATTERNS])
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_generated_strings_are_accepted(pattern: str, flags: int, data: st.DataObject) -> None:
     grammar = _grammar(pattern, flags)
     text = data.draw(st.from_regex(re.compile(pattern, flags), fullmatch=True))
+    assume(not any("\ud800" <= ch <= "\udfff" for ch in text))  # not UTF-8 text: see below
     assert grammar.accepts(text), text
 
 
 @pytest.mark.parametrize("pattern,flags", PATTERNS, ids=[_ids(c) for c in PATTERNS])
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_near_misses_agree_with_fullmatch(pattern: str, flags: int, data: st.DataObject) -> None:
     grammar = _grammar(pattern, flags)
     text = data.draw(mutated(st.from_regex(re.compile(pattern, flags), fullmatch=True)))
+    # A lone surrogate is no UTF-8 text: no model can emit one, and grammars (ours and
+    # XGrammar's, which reads bytes) never match it, where Python's re does.
+    assume(not any("\ud800" <= ch <= "\udfff" for ch in text))
     assert grammar.accepts(text) is bool(re.fullmatch(pattern, text, flags)), text
 
 
