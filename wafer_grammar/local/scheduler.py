@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import queue
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -215,34 +215,39 @@ class Scheduler:
             return
         finally:
             self._stepping = ()
-        keep: list[int] = []
-        still: list[_Running] = []
-        offset = 0
-        for r in self.running:
-            rows = range(offset, offset + r.decode.n)
-            offset += r.decode.n
-            try:
-                r.submitted.deliver(r.decode.take(logits[rows.start : rows.stop]))
-            except Exception as exc:
-                r.submitted.fail(_engine_error(exc))
-                continue
-            if r.decode.finished:
-                r.submitted.finish(r.decode.generated, r.cached_tokens)
-                continue
-            keep.extend(rows)
-            still.append(r)
-        self._keep(still, keep)
+        self._retain(lambda r, rows: self._advance(r, logits[rows.start : rows.stop]))
+
+    def _advance(self, r: _Running, logits: torch.Tensor) -> bool:
+        """Hand ``r`` its logits; whether it goes on decoding."""
+        try:
+            r.submitted.deliver(r.decode.take(logits))
+        except Exception as exc:
+            r.submitted.fail(_engine_error(exc))
+            return False
+        if r.decode.finished:
+            r.submitted.finish(r.decode.generated, r.cached_tokens)
+            return False
+        return True
 
     def _drop_cancelled(self) -> None:
+        self._retain(self._wanted)
+
+    def _wanted(self, r: _Running, _rows: range) -> bool:
+        """Whether ``r``'s client still waits (a cancelled request is finished here)."""
+        if r.submitted.job.cancelled.is_set():
+            r.submitted.finish(r.decode.generated, r.cached_tokens)
+            return False
+        return True
+
+    def _retain(self, stays: Callable[[_Running, range], bool]) -> None:
+        """Keep the running requests for which ``stays(request, its batch rows)`` holds."""
         keep: list[int] = []
         still: list[_Running] = []
         offset = 0
         for r in self.running:
             rows = range(offset, offset + r.decode.n)
             offset += r.decode.n
-            if r.submitted.job.cancelled.is_set():
-                r.submitted.finish(r.decode.generated, r.cached_tokens)
-            else:
+            if stays(r, rows):
                 keep.extend(rows)
                 still.append(r)
         self._keep(still, keep)

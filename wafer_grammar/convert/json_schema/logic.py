@@ -22,7 +22,7 @@ from wafer_grammar.convert.json_schema.keywords import (
     JSON_TYPES,
     NOT_IN,
 )
-from wafer_grammar.convert.json_schema.merge import disjoint, normalize
+from wafer_grammar.convert.json_schema.merge import disjoint, json_type_of, normalize
 
 Schema = dict[str, Any]
 Resolver = Callable[[str], Any]
@@ -215,20 +215,8 @@ def _other_types(value: Any) -> Any:
     return {"type": rest} if rest else False
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def _not_values(values: list[Any]) -> list[Any]:
-    present = {_type_of(v) for v in values}
+    present = {json_type_of(v) for v in values}
     hard = present & {"array", "object"}
     if hard:
         raise Inexpressible(
@@ -244,7 +232,7 @@ def _not_values(values: list[Any]) -> list[Any]:
     flags = {v for v in values if isinstance(v, bool)}
     if len(flags) == 1:
         out.append({"const": not next(iter(flags))})
-    numbers = sorted({v for v in values if _type_of(v) == "number"})
+    numbers = sorted({v for v in values if json_type_of(v) == "number"})
     if numbers:
         out.append({"type": "number", "exclusiveMaximum": numbers[0]})
         for low, high in pairwise(numbers):

@@ -250,7 +250,7 @@ def value_types(schema: Any, resolve: Resolver) -> set[str] | None:
         return None
     values = _values(schema)
     if values is not None:
-        return {_type_of(v) for v in values}
+        return {json_type_of(v) for v in values}
     types = _types(normalize(schema))
     return None if types is None else {"number" if t == "integer" else t for t in types}
 
@@ -271,7 +271,8 @@ def _values(schema: Schema) -> list[Any] | None:
     return None
 
 
-def _type_of(value: Any) -> str:
+def json_type_of(value: Any) -> str:
+    """The JSON type of a decoded value (integers and floats are ``number``)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
