@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from wafer_grammar.client import RetryPolicy
@@ -23,3 +24,9 @@ def fresh_log(server: Any) -> None:
 
 def paths(server: Any) -> list[tuple[str, str, int]]:
     return [(r.method, r.path, r.status) for r in server.requests()]
+
+
+def uncached(usage: Any) -> Any:
+    """``usage`` with ``cached_tokens`` zeroed: how much of a prompt the server's prefix
+    cache held depends on the requests before it, not on the request."""
+    return replace(usage, cached_tokens=0) if usage is not None else None

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_support import FAST, GRAMMAR, QUESTION
+from client_support import FAST, GRAMMAR, QUESTION, uncached
 
 from wafer_grammar.client import AsyncWaferClient, Usage, WaferClient
 from wafer_grammar.errors import (
@@ -46,21 +46,21 @@ MATRIX: dict[str, tuple[Callable[[], Fault], object, object]] = {
 def call_sync(client: WaferClient, model: str, mode: str, **extra: Any) -> tuple[str, Usage | None]:
     if mode == "completions":
         whole = client.completions(model, PROMPT, max_tokens=2, temperature=0, **extra)
-        return whole.text, whole.usage
+        return whole.text, uncached(whole.usage)
     if mode == "stream_completions":
         with client.stream_completions(
             model, PROMPT, max_tokens=2, temperature=0, **extra
         ) as stream:
             folded = stream.final()
-        return folded.text, folded.usage
+        return folded.text, uncached(folded.usage)
     if mode == "chat":
         chat = client.chat(model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra)
-        return chat.text, chat.usage
+        return chat.text, uncached(chat.usage)
     with client.stream_chat(
         model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
     ) as chat_stream:
         folded_chat = chat_stream.final()
-    return folded_chat.text, folded_chat.usage
+    return folded_chat.text, uncached(folded_chat.usage)
 
 
 async def call_async(
@@ -68,25 +68,25 @@ async def call_async(
 ) -> tuple[str, Usage | None]:
     if mode == "completions":
         whole = await client.completions(model, PROMPT, max_tokens=2, temperature=0, **extra)
-        return whole.text, whole.usage
+        return whole.text, uncached(whole.usage)
     if mode == "stream_completions":
         stream = await client.stream_completions(
             model, PROMPT, max_tokens=2, temperature=0, **extra
         )
         async with stream:
             folded = await stream.final()
-        return folded.text, folded.usage
+        return folded.text, uncached(folded.usage)
     if mode == "chat":
         chat = await client.chat(
             model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
         )
-        return chat.text, chat.usage
+        return chat.text, uncached(chat.usage)
     chat_stream = await client.stream_chat(
         model, QUESTION, grammar=GRAMMAR, max_tokens=2, temperature=0, **extra
     )
     async with chat_stream:
         folded_chat = await chat_stream.final()
-    return folded_chat.text, folded_chat.usage
+    return folded_chat.text, uncached(folded_chat.usage)
 
 
 def texts_of(error: BaseException | None) -> list[str]:

@@ -38,14 +38,19 @@ class MessageUsage:
     """Tokens read and written, as Anthropic counts them."""
 
     input_tokens: int
+    """Prompt tokens not read from the cache (Anthropic counts cache reads apart)."""
     output_tokens: int
+    cache_read_input_tokens: int = 0
 
     def as_usage(self) -> Usage:
-        """The same counts in the OpenAI shape the rest of the client uses."""
+        """The same counts in the OpenAI shape the rest of the client uses (cache reads
+        are part of ``prompt_tokens`` there, and ``cached_tokens`` says how many)."""
+        prompt = self.input_tokens + self.cache_read_input_tokens
         return Usage(
-            prompt_tokens=self.input_tokens,
+            prompt_tokens=prompt,
             completion_tokens=self.output_tokens,
-            total_tokens=self.input_tokens + self.output_tokens,
+            total_tokens=prompt + self.output_tokens,
+            cached_tokens=self.cache_read_input_tokens,
         )
 
 
@@ -193,7 +198,15 @@ def _usage(data: Any, path: str) -> MessageUsage:
     return MessageUsage(
         input_tokens=parse._int(body, "input_tokens", path + ".", 0),
         output_tokens=parse._int(body, "output_tokens", path + ".", 0),
+        cache_read_input_tokens=_cache_reads(body, path, 0),
     )
+
+
+def _cache_reads(body: dict[str, Any], path: str, default: int) -> int:
+    # Anthropic sends null when nothing was read from the cache.
+    if body.get("cache_read_input_tokens") is None:
+        return default
+    return parse._int(body, "cache_read_input_tokens", path + ".", default)
 
 
 def message(data: Any, request_id: str | None = None) -> Message:
@@ -279,6 +292,7 @@ class MessageAssembler(Assembler[MessageEvent, Message]):
                     MessageUsage(
                         parse._int(usage, "input_tokens", "usage.", before.input_tokens),
                         parse._int(usage, "output_tokens", "usage.", before.output_tokens),
+                        _cache_reads(usage, "usage", before.cache_read_input_tokens),
                     )
                 )
         elif kind == "message_stop":

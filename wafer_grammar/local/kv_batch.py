@@ -141,11 +141,12 @@ class PaddedBatch:
     # ------------------------------------------------------------ reshaping the batch
 
     def row(self, index: int) -> LayerKV:
-        """Row ``index``'s real tokens, copied out (for the prefix cache)."""
+        """Row ``index``'s real tokens, copied out (for the prefix cache; indexing by a
+        mask copies, so the batch's tensors are not kept alive by it)."""
         keep = self.valid[index]
         return LayerKV(
-            [k[index : index + 1, :, keep].clone() for k in self.kv.keys],
-            [v[index : index + 1, :, keep].clone() for v in self.kv.values],
+            [k[index : index + 1, :, keep] for k in self.kv.keys],
+            [v[index : index + 1, :, keep] for v in self.kv.values],
         )
 
     def select(self, rows: Sequence[int]) -> None:
