@@ -312,18 +312,15 @@ def test_case_11_an_empty_text_is_classified_with_a_warning() -> None:
 def test_case_11_the_model_cache_keeps_no_stale_copy(tmp_path: Path) -> None:
     from wafer_grammar.local.model import _drop_stale_entries
 
-    names = ("smol-aa-10-20-v1", "smol-aa-10-30-v1", "smol-aa-11-40-v0", "other-aa-10-20-v1")
-    # The same model installed elsewhere (another venv): not stale, kept.
-    for name in (*names, "smol-bb-10-20-v1"):
+    stale = ("smol-pa-10-20-v1", "smol-pa-10-30-v1", "smol-pa-11-40-v0", "smol-10-20-v1")
+    # Another model, and the same model installed elsewhere (another venv): kept.
+    kept = ("other-pa-10-20-v1", "smol-pb-10-20-v1")
+    for name in (*stale, *kept):
         (tmp_path / name).mkdir()
-    current = tmp_path / "smol-aa-12-50-v1"
+    current = tmp_path / "smol-pa-12-50-v1"
     current.mkdir()
     _drop_stale_entries(current)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "other-aa-10-20-v1",
-        "smol-aa-12-50-v1",
-        "smol-bb-10-20-v1",
-    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, current.name])
 
 
 def test_case_11_the_classify_table_is_aligned(

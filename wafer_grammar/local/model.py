@@ -61,7 +61,7 @@ def cache_entry(path: Path) -> Path:
     each instead of taking each other's for stale.
     """
     stat = path.stat()
-    where = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
+    where = "p" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
     return (
         cache_dir()
         / "models"
@@ -143,7 +143,10 @@ def _drop_stale_entries(entry: Path) -> None:
     has memory-mapped is safe on POSIX.)
     """
     stem = entry.name.rsplit("-", 3)[0]  # STEM-WHERE
-    pattern = re.compile(re.escape(stem) + r"-\d+-\d+-v\d+")
+    # Entries named before WHERE existed (STEM-SIZE-MTIME-vFORMAT) are stale too; a
+    # WHERE starts with a letter, so no current entry looks like one.
+    legacy = stem.rsplit("-", 1)[0]
+    pattern = re.compile(f"(?:{re.escape(stem)}|{re.escape(legacy)})" + r"-\d+-\d+-v\d+")
     for sibling in entry.parent.iterdir():
         if sibling != entry and pattern.fullmatch(sibling.name):
             logger.info("removing stale model cache %s", sibling)
