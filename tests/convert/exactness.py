@@ -6,14 +6,11 @@ import json
 from typing import Any
 
 import jsonschema
+from suite_support import canonical
 
 from wafer_grammar import Grammar
 from wafer_grammar.testing.generate import Bounds
 from wafer_grammar.testing.strategies import sample_members
-
-
-def text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def check(schema: Any, instances: list[Any], **kwargs: Any) -> Grammar:
@@ -25,7 +22,7 @@ def check(schema: Any, instances: list[Any], **kwargs: Any) -> Grammar:
     validator = jsonschema.Draft202012Validator(schema)
     for value in instances:
         valid = validator.is_valid(value)
-        assert grammar.accepts(text(value)) is valid, (text(value), valid)
+        assert grammar.accepts(canonical(value)) is valid, (canonical(value), valid)
     for tree in sample_members(grammar, 30, seed=7, bounds=Bounds(max_size=300)):
         member = json.loads(tree.flatten())
         assert validator.is_valid(member), tree.flatten()

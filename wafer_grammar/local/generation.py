@@ -70,7 +70,7 @@ class RequestDecode:
             xgr.allocate_token_bitmask(n, loaded.vocab_size) if job.grammar is not None else None
         )
         self.stops = set(loaded.stop_token_ids)
-        self._stop_bits = _token_bits(loaded.stop_token_ids, loaded.vocab_size)
+        self._loaded = loaded
         self.bias = sampling.bias_tensor(params, loaded.vocab_size)
         self.counts = torch.zeros(n, loaded.vocab_size) if params.penalized else None
         self.last = torch.zeros(n, dtype=torch.long)
@@ -153,7 +153,9 @@ class RequestDecode:
             return False
         matcher.fill_next_token_bitmask(self.bitmask, index)
         allowed = self.bitmask[index]
-        return bool((allowed & ~self._stop_bits).eq(0).all())
+        # Built here, not per request: a row asks at most once, when its budget runs out.
+        stop_bits = _token_bits(self._loaded.stop_token_ids, self._loaded.vocab_size)
+        return bool((allowed & ~stop_bits).eq(0).all())
 
 
 def _token_bits(tokens: Sequence[int], vocab_size: int) -> torch.Tensor:

@@ -12,7 +12,7 @@ dropped first); only the engine's worker thread touches it.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from wafer_grammar.local.kv_batch import LayerKV
 
@@ -47,19 +47,25 @@ class PrefixCache:
         self._entries.move_to_end(best_key)
         return best, self._entries[best_key].head(best)
 
-    def store(self, ids: Sequence[int], states: LayerKV) -> None:
-        """Keep ``states`` (one row, ``len(ids)`` tokens) for ``ids``, dropping entries
-        it covers and the least recently used beyond the budget."""
+    def store(self, ids: Sequence[int], states: Callable[[], LayerKV]) -> None:
+        """Keep ``states()`` (one row, ``len(ids)`` tokens) for ``ids``, dropping entries
+        it covers and the least recently used beyond the budget. ``states`` is called
+        only when the entry is kept: copying a prompt's states out costs, and a repeated
+        prompt is already held."""
         key = tuple(ids)
-        if not key or len(key) > self.max_tokens or states.length != len(key):
+        if not key or len(key) > self.max_tokens:
+            return
+        for other in list(self._entries):
+            if key == other[: len(key)]:  # already covered by an entry as long or longer
+                self._entries.move_to_end(other)
+                return
+        kept = states()
+        if kept.length != len(key):
             return
         for other in list(self._entries):
             if other == key[: len(other)]:  # a prefix of the new one: covered
                 self._drop(other)
-            elif key == other[: len(key)]:  # already covered by a longer entry
-                self._entries.move_to_end(other)
-                return
-        self._entries[key] = states
+        self._entries[key] = kept
         self._tokens += len(key)
         while self._tokens > self.max_tokens:
             self._drop(next(iter(self._entries)))

@@ -18,6 +18,7 @@ import logging
 import queue
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 import torch
@@ -143,10 +144,11 @@ class Scheduler:
 
     def _prefill(self, admitted: Sequence[Submitted]) -> None:
         hits = [self._lookup(s.job.prompt_ids) for s in admitted]
-        order = sorted(
-            range(len(admitted)), key=lambda i: len(admitted[i].job.prompt_ids) - hits[i][0]
-        )
-        for group in _prefill_groups([len(admitted[i].job.prompt_ids) - hits[i][0] for i in order]):
+        todo = [
+            len(s.job.prompt_ids) - cached for s, (cached, _) in zip(admitted, hits, strict=True)
+        ]
+        order = sorted(range(len(admitted)), key=todo.__getitem__)
+        for group in _prefill_groups([todo[i] for i in order]):
             members = [order[i] for i in group]
             self._prefill_group([admitted[i] for i in members], [hits[i] for i in members])
 
@@ -172,7 +174,7 @@ class Scheduler:
         keep: list[int] = []
         for row, (submitted, (cached, _)) in enumerate(zip(group, hits, strict=True)):
             if self.prefixes is not None:
-                self.prefixes.store(submitted.job.prompt_ids, batch.row(row))
+                self.prefixes.store(submitted.job.prompt_ids, partial(batch.row, row))
             try:
                 decode = RequestDecode(self.loaded, submitted.job)
                 submitted.deliver(decode.take(logits[row : row + 1].repeat(decode.n, 1)))
