@@ -39,6 +39,8 @@ REPLACEMENTS = {
     "aclassify": "classify",
     "aextract_full": "extract_full",
     "aextract": "extract",
+    "aextract_stream": "extract_stream",
+    "astream_texts": "stream_texts",
     "alabel_distribution": "label_distribution",
     "open_async_client": "open_client",
     "api_async": "api_sync",

@@ -15,6 +15,7 @@ from wafer_grammar import Grammar
 from wafer_grammar.ebnf.acceptor import Acceptor
 from wafer_grammar.ebnf.analysis import productive_rules
 from wafer_grammar.ebnf.lr_run import LIMIT
+from wafer_grammar.ebnf.lr_table import RESUMED_CHUNK, RESUMED_PER_STATE
 from wafer_grammar.ebnf.parser import parse_ebnf
 from wafer_grammar.ebnf.render import render_ebnf
 from wafer_grammar.ebnf.syntax import (
@@ -140,3 +141,24 @@ def test_random_grammars_lr_agrees_with_earley(bodies: list[Expr], rnd: random.R
         m = grammar.matcher()
         alive = all(m.feed(c) for c in _chunks(s, rnd))
         assert (m.is_complete, alive) == exact, (render_ebnf(ast), s)
+
+
+def test_a_remembered_chunk_reads_as_scanning_it_and_memory_stays_bounded() -> None:
+    tables = Acceptor(parse_ebnf(JSON.source)).lr_tables()
+    assert tables is not None
+    string = tables.scanners["STRING"]
+    inside = string.step(string.start, '"')
+    rng = random.Random(3)
+    for _ in range(300):
+        chunk = "".join(rng.choice('ab"\\u0 ,:') for _ in range(rng.randint(1, 6)))
+        first = string.resume(chunk, inside)
+        again = string.resume(chunk, inside)  # the remembered answer
+        ends, final = string.scan(chunk, 0, inside)
+        assert first == again == (tuple(ends), final), chunk
+    long_chunk = "x" * (RESUMED_CHUNK + 1)
+    ends, final = string.scan(long_chunk, 0, inside)
+    assert string.resume(long_chunk, inside) == ((), final) and final >= 0
+    assert long_chunk not in string.resumed[inside]  # too long to keep
+    for k in range(RESUMED_PER_STATE + 10):
+        string.resume(str(k), inside)
+    assert len(string.resumed[inside]) == RESUMED_PER_STATE

@@ -14,7 +14,8 @@ def test_all_is_pinned() -> None:
         "BatchJob", "BatchSummary", "ChatCompletion", "ChatTemplateMissing", "Classification",
         "ClientConfig", "Completion", "ConnectionFailed", "ConstraintViolation",
         "ContextLengthExceeded", "Cost", "Coverage", "CoverageEntry", "DecodeError",
-        "Diagnostic", "EmptyTextWarning", "EngineError", "Extraction", "GBNFUnsupported", "Grammar",
+        "Diagnostic", "EmptyTextWarning", "EngineError", "Extraction", "ExtractionUpdate", "GBNFUnsupported",
+        "Grammar",
         "GrammarBuilder", "GrammarError", "GrammarIgnored", "GrammarRejected",
         "GrammarSyntaxError", "IgnoredParameterWarning", "InvalidInput", "InvalidLabels",
         "InvalidRequest", "LabelDesignWarning", "LabelDistribution", "LabelReport",
@@ -27,7 +28,7 @@ def test_all_is_pinned() -> None:
         "TokenizerError", "TokenizerNotFound", "TruncatedOutput", "UnexpectedRedirect",
         "UnmaskedLogprobs", "UnsupportedSchema", "Usage", "WaferClient", "WaferGrammarError",
         "WaferGrammarWarning", "ZDRUnsupported", "check_budget", "check_labels", "classify",
-        "cost_of", "decode", "default_registry", "extract", "label_distribution",
+        "cost_of", "decode", "default_registry", "extract", "extract_stream", "label_distribution",
         "label_probabilities", "load_tokenizer", "max_tokens_for", "register_model", "run_batch",
     ]  # fmt: skip
     for name in wafer_grammar.__all__:

@@ -90,33 +90,20 @@ class LRRun:
         if len(partials) == 1 and not self.bounds and chunk:
             # Inside one token (most chunks of a stream): only its DFA moves.
             stack, sc, state = partials[0]
-            accepting, follow_ok = sc.accepting, sc.follow_ok
             if sc.closed[state]:  # the token ended with the last chunk: lex on from here
                 return self._commit(chunk, [(0, stack)], [])
-            if not accepting[state] or not sc.may_follow(chunk[0]):
-                # Scanner.scan inlined: a stream of small chunks calls this per chunk.
-                trans, n, i = sc.trans, len(chunk), 0
-                while i < n:
-                    ch = chunk[i]
-                    nxt = trans[state].get(ch)
-                    if nxt is None:
-                        nxt = sc.step(state, ch)
-                    if nxt < 0:
-                        return False  # the only tokenization died, no end before it
-                    state = nxt
-                    i += 1
-                    if accepting[state] and i < n:
-                        ok = follow_ok.get(chunk[i])
-                        if ok is None:
-                            ok = sc.may_follow(chunk[i])
-                        if ok:  # the token may end inside the chunk: lex on from there
-                            ends, final = sc.scan(chunk, i, state)
-                            work = [(e, stack) for e in (i, *ends)]
-                            partials = [(stack, sc, final)] if final >= 0 else []
-                            return self._commit(chunk, work, partials)
-                self.partials = [(stack, sc, state)]
-                self.position += n
-                return True
+            if not sc.accepting[state] or not sc.may_follow(chunk[0]):
+                ends, final = sc.resume(chunk, state)
+                if not ends:  # still inside the token, or dead with no end before it
+                    if final < 0:
+                        return False
+                    self.partials = [(stack, sc, final)]
+                    self.position += len(chunk)
+                    return True
+                # The token may end inside the chunk: lex on from there.
+                return self._commit(
+                    chunk, [(e, stack) for e in ends], [(stack, sc, final)] if final >= 0 else []
+                )
         if not chunk or not (self.bounds or partials):
             return self.alive
         return self._commit(chunk, *self._resume(chunk))
@@ -129,7 +116,7 @@ class LRRun:
         partials: list[Partial] = []
         work: list[tuple[int, list[int]]] = [(0, stack) for stack in self.bounds]
         for stack, sc, state in self.partials:
-            ends, final = sc.scan(chunk, 0, state)
+            ends, final = sc.resume(chunk, state)
             if sc.accepting[state] and sc.may_follow(first):
                 work.append((0, stack))
             work.extend((e, stack) for e in ends)

@@ -30,6 +30,10 @@ from wafer_grammar.ebnf.to_lark import LarkGrammar
 
 END = "$END"
 
+#: The longest chunk :meth:`Scanner.resume` remembers, and how many it keeps per DFA state.
+RESUMED_CHUNK = 32
+RESUMED_PER_STATE = 4096
+
 
 class Scanner:
     """One terminal's matcher: an integer DFA over its automaton's state sets, built lazily.
@@ -47,6 +51,8 @@ class Scanner:
         self._ids: dict[frozenset[int], int] = {}
         self.sets: list[frozenset[int]] = []
         self.trans: list[dict[str, int]] = []
+        #: Per DFA state: a short chunk -> :meth:`scan` of it from that state (see :meth:`resume`).
+        self.resumed: list[dict[str, tuple[tuple[int, ...], int]]] = []
         self.accepting: list[bool] = []
         self.closed: list[bool] = []  # no character can follow (a prefix-free match's end)
         self.start = self._id(automaton.start)
@@ -68,6 +74,7 @@ class Scanner:
             found = self._ids[states] = len(self.sets)
             self.sets.append(states)
             self.trans.append({})
+            self.resumed.append({})
             self.accepting.append(self.automaton.accepting(states))
             self.closed.append(not self.automaton.next_ranges(states))
         return found
@@ -108,6 +115,24 @@ class Scanner:
                 if ok:
                     ends.append(i)
         return ends, state
+
+    def resume(self, chunk: str, state: int) -> tuple[tuple[int, ...], int]:
+        """:meth:`scan` of a whole ``chunk`` from ``state``, remembered for short chunks.
+
+        A stream's chunks are few distinct strings (a model's tokens, a document's
+        indentation), read again and again from the same few states inside a token:
+        the remembered answer turns reading one into a dictionary lookup. It is a
+        pure function of the state and the chunk, so remembering it is exact;
+        memory is bounded by :data:`RESUMED_CHUNK` and :data:`RESUMED_PER_STATE`.
+        """
+        memo = self.resumed[state]
+        found = memo.get(chunk)
+        if found is None:
+            ends, final = self.scan(chunk, 0, state)
+            found = (tuple(ends), final)
+            if len(chunk) <= RESUMED_CHUNK and len(memo) < RESUMED_PER_STATE:
+                memo[chunk] = found
+        return found
 
     def tokens(self, text: str, i: int) -> tuple[list[int], int]:
         """:meth:`scan` from the start state, through ``re`` when that is exact."""

@@ -6,13 +6,26 @@
 light: clients, tokenizers and the engine load when a task runs.
 """
 
-from wafer_grammar.tasks.api_async import aclassify, aextract, aextract_full, alabel_distribution
-from wafer_grammar.tasks.api_sync import classify, extract, extract_full, label_distribution
+from wafer_grammar.tasks.api_async import (
+    aclassify,
+    aextract,
+    aextract_full,
+    aextract_stream,
+    alabel_distribution,
+)
+from wafer_grammar.tasks.api_sync import (
+    classify,
+    extract,
+    extract_full,
+    extract_stream,
+    label_distribution,
+)
 from wafer_grammar.tasks.backend import Backend, open_async_client, open_client
 from wafer_grammar.tasks.batch import BatchJob, BatchSummary, Estimate, run_batch
 from wafer_grammar.tasks.classification import Classification
 from wafer_grammar.tasks.design import EmptyTextWarning, LabelDesignWarning, WaferGrammarWarning
 from wafer_grammar.tasks.extraction import Extraction
+from wafer_grammar.tasks.extraction_stream import ExtractionUpdate
 
 __all__ = [
     "Backend",
@@ -22,15 +35,18 @@ __all__ = [
     "EmptyTextWarning",
     "Estimate",
     "Extraction",
+    "ExtractionUpdate",
     "LabelDesignWarning",
     "WaferGrammarWarning",
     "aclassify",
     "aextract",
     "aextract_full",
+    "aextract_stream",
     "alabel_distribution",
     "classify",
     "extract",
     "extract_full",
+    "extract_stream",
     "label_distribution",
     "open_async_client",
     "open_client",

@@ -1,6 +1,6 @@
-"""The tasks' asyncio API (``aclassify``, ``aextract_full``, ``aextract``), written once.
+"""The tasks' asyncio API (``aclassify``, ``aextract_full``, ``aextract``, ...), written once.
 
-:mod:`wafer_grammar.tasks.api_sync` (``classify``, ``extract_full``, ``extract``) is
+:mod:`wafer_grammar.tasks.api_sync` (``classify``, ``extract_full``, ``extract``, ...) is
 generated from this file by unasync (``make sync-client``; a test fails when it is
 stale). Each task's body is a generator of steps
 (:mod:`wafer_grammar.tasks.steps`); this module only drives it with a client.
@@ -10,20 +10,31 @@ Docstrings here are written for both APIs.
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wafer_grammar.decoding.distribution import LabelDistribution
-from wafer_grammar.errors import PricingUnavailable
+from wafer_grammar.decoding.partial import astream_texts
+from wafer_grammar.errors import PricingUnavailable, TruncatedOutput
 from wafer_grammar.tasks.classification import Classification, classification_steps
 from wafer_grammar.tasks.concurrency import amap_limited
-from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
+from wafer_grammar.tasks.extraction import (
+    DEFAULT_MAX_TOKENS,
+    Extraction,
+    budgets,
+    decode_extraction,
+    extraction_options,
+    extraction_request,
+    extraction_steps,
+)
+from wafer_grammar.tasks.extraction_stream import ExtractionUpdate, StreamedViews
 from wafer_grammar.tasks.label_trie import label_distribution_steps
 from wafer_grammar.tasks.progress import Progress, make_progress
-from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
+from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps, price_all
 
 if TYPE_CHECKING:
     from wafer_grammar.client import AsyncWaferClient
+    from wafer_grammar.client.types import Completion
 
 T = TypeVar("T")
 
@@ -271,3 +282,61 @@ async def aextract(
         base_url=base_url,
     )
     return found.value
+
+
+async def aextract_stream(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: AsyncWaferClient | None = None,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    base_url: str | None = None,
+) -> AsyncIterator[ExtractionUpdate]:
+    """Extract as ``extract_full`` does, streamed: the value so far as the answer arrives.
+
+    Each update's ``value`` is a prefix-consistent view (keys appear once named,
+    strings grow, numbers and literals appear once complete); the last update is
+    ``done``, with the validated value and its :class:`Extraction`. Every chunk is
+    checked against the schema's grammar as it lands. The parameters and errors
+    are those of ``extract_full``; ConstraintViolation at the first chunk outside
+    the grammar (the stream is closed, no more tokens are paid for).
+    """
+    if client is None:
+        from wafer_grammar.tasks.backend import open_async_client
+
+        async with open_async_client(base_url, announce=True) as (opened, _):
+            async for each in aextract_stream(
+                text,
+                schema_or_model,
+                model=model,
+                client=opened,
+                instructions=instructions,
+                max_tokens=max_tokens,
+            ):
+                yield each
+        return
+    target, ids = extraction_request(
+        text, schema_or_model, model=model, instructions=instructions, max_tokens=max_tokens
+    )
+    views = StreamedViews()
+    answers: list[Completion] = []
+    for budget in budgets(max_tokens):
+        options = extraction_options(target, budget)
+        async with await client.stream_completions(model, ids, **options) as stream:
+            async for piece in astream_texts(stream):
+                update = views.feed(piece)
+                if update is not None:
+                    yield update
+            answers.append(await stream.final())
+        try:
+            value = decode_extraction(answers[-1], target)
+        except TruncatedOutput:
+            if len(answers) == 2:
+                raise
+            views.retry()
+            continue
+        costs = await arun_steps(price_all(answers), client)
+        yield ExtractionUpdate(value, extraction=Extraction(value, tuple(answers), tuple(costs)))
+        return

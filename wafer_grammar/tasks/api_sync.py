@@ -6,20 +6,31 @@ Edit that file and run ``make sync-client``; a test fails when this one is stale
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wafer_grammar.decoding.distribution import LabelDistribution
-from wafer_grammar.errors import PricingUnavailable
+from wafer_grammar.decoding.partial import stream_texts
+from wafer_grammar.errors import PricingUnavailable, TruncatedOutput
 from wafer_grammar.tasks.classification import Classification, classification_steps
 from wafer_grammar.tasks.concurrency import map_limited
-from wafer_grammar.tasks.extraction import DEFAULT_MAX_TOKENS, Extraction, extraction_steps
+from wafer_grammar.tasks.extraction import (
+    DEFAULT_MAX_TOKENS,
+    Extraction,
+    budgets,
+    decode_extraction,
+    extraction_options,
+    extraction_request,
+    extraction_steps,
+)
+from wafer_grammar.tasks.extraction_stream import ExtractionUpdate, StreamedViews
 from wafer_grammar.tasks.label_trie import label_distribution_steps
 from wafer_grammar.tasks.progress import Progress, make_progress
-from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps
+from wafer_grammar.tasks.steps import AskProfile, Complete, Many, Steps, price_all
 
 if TYPE_CHECKING:
     from wafer_grammar.client import WaferClient
+    from wafer_grammar.client.types import Completion
 
 T = TypeVar("T")
 
@@ -267,3 +278,61 @@ def extract(
         base_url=base_url,
     )
     return found.value
+
+
+def extract_stream(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    client: WaferClient | None = None,
+    instructions: str | None = None,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    base_url: str | None = None,
+) -> Iterator[ExtractionUpdate]:
+    """Extract as ``extract_full`` does, streamed: the value so far as the answer arrives.
+
+    Each update's ``value`` is a prefix-consistent view (keys appear once named,
+    strings grow, numbers and literals appear once complete); the last update is
+    ``done``, with the validated value and its :class:`Extraction`. Every chunk is
+    checked against the schema's grammar as it lands. The parameters and errors
+    are those of ``extract_full``; ConstraintViolation at the first chunk outside
+    the grammar (the stream is closed, no more tokens are paid for).
+    """
+    if client is None:
+        from wafer_grammar.tasks.backend import open_client
+
+        with open_client(base_url, announce=True) as (opened, _):
+            for each in extract_stream(
+                text,
+                schema_or_model,
+                model=model,
+                client=opened,
+                instructions=instructions,
+                max_tokens=max_tokens,
+            ):
+                yield each
+        return
+    target, ids = extraction_request(
+        text, schema_or_model, model=model, instructions=instructions, max_tokens=max_tokens
+    )
+    views = StreamedViews()
+    answers: list[Completion] = []
+    for budget in budgets(max_tokens):
+        options = extraction_options(target, budget)
+        with client.stream_completions(model, ids, **options) as stream:
+            for piece in stream_texts(stream):
+                update = views.feed(piece)
+                if update is not None:
+                    yield update
+            answers.append(stream.final())
+        try:
+            value = decode_extraction(answers[-1], target)
+        except TruncatedOutput:
+            if len(answers) == 2:
+                raise
+            views.retry()
+            continue
+        costs = run_steps(price_all(answers), client)
+        yield ExtractionUpdate(value, extraction=Extraction(value, tuple(answers), tuple(costs)))
+        return

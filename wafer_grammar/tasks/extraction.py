@@ -67,11 +67,13 @@ def prompt_ids(
     return tokenizer.encode_chat(messages, thinking=False).ids
 
 
-def _options(target: Target, max_tokens: int) -> dict[str, Any]:
+def extraction_options(target: Target, max_tokens: int) -> dict[str, Any]:
+    """The completion's options: the target's grammar, greedy, ``max_tokens``."""
     return {"grammar": target.grammar, "max_tokens": max_tokens, "temperature": 0}
 
 
-def _decode(answer: Completion, target: Target) -> Any:
+def decode_extraction(answer: Completion, target: Target) -> Any:
+    """The answer's value, validated by every layer (grammar, JSON, schema or model)."""
     from wafer_grammar.decoding import decode
 
     if target.model is not None:
@@ -105,6 +107,25 @@ def _check_budget(max_tokens: int) -> None:
         raise ValueError(f"max_tokens must be a positive integer, not {max_tokens!r}")
 
 
+def budgets(max_tokens: int) -> tuple[int, int]:
+    """The first budget and the retry's after a truncation."""
+    return max_tokens, max_tokens * RETRY_FACTOR
+
+
+def extraction_request(
+    text: str,
+    schema_or_model: Any,
+    *,
+    model: str,
+    instructions: str | None,
+    max_tokens: int,
+) -> tuple[Target, list[int]]:
+    """The target (a :class:`Target` passes through) and the prompt, arguments checked."""
+    _check_budget(max_tokens)
+    target = schema_or_model if isinstance(schema_or_model, Target) else target_of(schema_or_model)
+    return target, prompt_ids(text, target, tokenizer_for(model), instructions)
+
+
 def extraction_steps(
     text: str,
     schema_or_model: Any,
@@ -118,14 +139,14 @@ def extraction_steps(
     ``schema_or_model`` may be a :class:`Target` already built (a batch builds its
     schema's grammar once per run, not per input).
     """
-    _check_budget(max_tokens)
-    target = schema_or_model if isinstance(schema_or_model, Target) else target_of(schema_or_model)
-    ids = prompt_ids(text, target, tokenizer_for(model), instructions)
+    target, ids = extraction_request(
+        text, schema_or_model, model=model, instructions=instructions, max_tokens=max_tokens
+    )
     answers: list[Completion] = []
-    for budget in (max_tokens, max_tokens * RETRY_FACTOR):
-        answers.append((yield Complete(model, ids, _options(target, budget))))
+    for budget in budgets(max_tokens):
+        answers.append((yield Complete(model, ids, extraction_options(target, budget))))
         try:
-            value = _decode(answers[-1], target)
+            value = decode_extraction(answers[-1], target)
         except TruncatedOutput:
             if len(answers) == 2:
                 raise
