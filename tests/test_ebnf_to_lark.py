@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from lark import Lark
 
@@ -95,6 +95,7 @@ ranges = st.lists(
 
 @settings(max_examples=60, deadline=None)
 @given(ranges, st.lists(st.integers(0, 0x10FFFF), min_size=1, max_size=8), st.booleans())
+@example(rs=[(0, 0)], probes=[0xD800, 0xDFFF], negated=True)  # a complement has no surrogates
 def test_class_pattern_matches_exactly_the_class(
     rs: list[tuple[int, int]], probes: list[int], negated: bool
 ) -> None:

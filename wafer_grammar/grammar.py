@@ -317,8 +317,8 @@ class Grammar:
         ``m.is_complete``, ``m.position``, ``m.expected()``, ``m.copy()`` and
         ``m.snapshot()`` / ``m.restore(s)`` as documented on
         :class:`~wafer_grammar.ebnf.matcher.Matcher`. Each character is read once
-        (an automaton, the exact LR run, or the incremental Earley chart); only
-        grammars with TagDispatch re-run the exact recognizer per chunk.
+        (an automaton, the exact LR run, or the incremental Earley chart), so a
+        stream costs about one check of its whole text.
 
         Raises:
             TextUnjudgeable: the grammar uses token-level macros.

@@ -8,9 +8,11 @@ still alive, a class with no character yet) is kept as a *pending scan* with
 its progress, resumed on the next chunk instead of re-read. Viability at the
 end is the recognizer's own test over the kept chart.
 
-TagDispatch's scanners look ahead for tags without a resumable state: grammars
-that use them are not supported here (:func:`supports`); the matcher re-runs
-the recognizer for those.
+TagDispatch's scanners resume too: free text (or free text up to a tag) keeps
+only the last characters a tag or excluded string could still straddle, since
+the first occurrence of one ends the scan and every occurrence is searched
+for from the scan's start on; an occurrence that ends inside the text read so
+far never changes when more text comes, so the ends found so far stay right.
 """
 
 from __future__ import annotations
@@ -24,11 +26,6 @@ from wafer_grammar.ebnf.terms import AutoTerm, ClassTerm, FreeTerm, LitTerm, Tag
 Item = tuple[int, int, int]  # production, dot, origin
 
 
-def supports(grammar: CompiledGrammar) -> bool:
-    """Whether every terminal of ``grammar`` can be scanned across chunks."""
-    return not any(isinstance(sym, (FreeTerm, TagTerm)) for _, rhs in grammar.prods for sym in rhs)
-
-
 @dataclass
 class _Scan:
     """A terminal that reached the end of the text from ``start``, for these items."""
@@ -38,6 +35,7 @@ class _Scan:
     items: list[Item] = field(default_factory=list)
     got: int = 0  # a literal: characters matched so far
     state: frozenset[int] = frozenset()  # an automaton: its states at the end
+    window: str = ""  # TagDispatch: the text's last characters a word may straddle
 
 
 class EarleyRun:
@@ -96,9 +94,13 @@ class EarleyRun:
         elif isinstance(term, ClassTerm):
             if term.matches(chunk[0]):
                 ends.append(base + 1)
-        else:
-            assert isinstance(term, AutoTerm)
+        elif isinstance(term, AutoTerm):
             ends = self._auto(term, scan, chunk, 0, base)
+        else:
+            assert isinstance(term, (FreeTerm, TagTerm))
+            # The window's text comes before the chunk: its positions end at base.
+            ends = self._dispatch(term, scan, scan.window + chunk, base - len(scan.window))
+            ends = [e for e in ends if e > base]  # those up to base were added before
         for e in ends:
             for pid, dot, origin in scan.items:
                 self._add((pid, dot + 1, origin), e)
@@ -116,6 +118,17 @@ class EarleyRun:
         scan.state = current
         self.pending.append(scan)
         return ends
+
+    def _dispatch(self, term: FreeTerm | TagTerm, scan: _Scan, text: str, at: int) -> list[int]:
+        """``term``'s ends in ``text``, the scan's unread rest (from position ``at``);
+        pending again, with the window, while no tag or excluded string has ended."""
+        found = term.dispatch.first_hit(text, 0)
+        hit = None if found is None else (at + found[0], found[1])
+        if hit is None:
+            keep = term.dispatch.longest - 1
+            scan.window = text[max(0, len(text) - keep) :] if keep > 0 else ""
+            self.pending.append(scan)
+        return list(term.ends_given(hit, at, self.n))
 
     def _scan(self, term: Term, j: int, chunk: str, base: int) -> tuple[list[int], _Scan | None]:
         """Where ``term`` ends from ``j`` in the text so far; its pending scan, if any."""
@@ -136,6 +149,11 @@ class EarleyRun:
             scan = _Scan(j, term)
             self.pending.append(scan)
             return [], scan
+        if isinstance(term, (FreeTerm, TagTerm)):
+            scan = _Scan(j, term)
+            before = len(self.pending)
+            ends = self._dispatch(term, scan, chunk[k:], j)
+            return ends, (scan if len(self.pending) > before else None)
         assert isinstance(term, AutoTerm)
         scan = _Scan(j, term, state=term.automaton.start)
         ends = [j] if term.automaton.accepting(scan.state) else []

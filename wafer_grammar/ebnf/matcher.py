@@ -8,22 +8,22 @@ Which engine runs (the acceptor's choice, each exact):
 3. otherwise (and from the chunk where an LR run meets more tokenizations than
    it keeps): the exact Earley recognizer, fed incrementally
    (:class:`~.earley_run.EarleyRun`: the chart is kept, a terminal cut by the end
-   of a chunk resumes where it stopped);
-4. grammars with TagDispatch: the Earley recognizer re-run over the text so far,
-   once per chunk (quadratic over a stream; the others read each character once).
+   of a chunk resumes where it stopped, TagDispatch's included).
+
+Each reads every character once: a stream costs about one check of its whole text.
 """
 
 from __future__ import annotations
 
 from wafer_grammar.ebnf.acceptor import Acceptor
 from wafer_grammar.ebnf.automaton import Automaton
-from wafer_grammar.ebnf.earley_run import EarleyRun, supports
+from wafer_grammar.ebnf.earley_run import EarleyRun
 from wafer_grammar.ebnf.lr_run import LRRun, Overflow, describe_ranges
 from wafer_grammar.ebnf.render import render_string
 from wafer_grammar.errors import OutputMismatch
 
-#: Automaton states, an LR run, the incremental Earley chart, or None (Earley re-run).
-_State = frozenset[int] | LRRun | EarleyRun | None
+#: Automaton states, an LR run, or the incremental Earley chart.
+_State = frozenset[int] | LRRun | EarleyRun
 
 
 class Matcher:
@@ -38,7 +38,7 @@ class Matcher:
         acceptor.plan()  # raises TextUnjudgeable for token-level macros
         self._acceptor = acceptor
         self._automaton: Automaton | None = acceptor.automaton
-        self._state: _State = None
+        self._state: _State
         if self._automaton is not None:
             self._state = self._automaton.start
         else:
@@ -62,8 +62,8 @@ class Matcher:
                     self._length += len(chunk)
                     self._complete = None
                     return True
-            except Overflow:
-                self._state = None  # too ambiguous for the LR run: Earley from here on
+            except Overflow:  # too ambiguous for the LR run: the Earley chart from here on
+                self._state = self._earley(self.text)
         if self._failed:
             return False
         if not chunk:
@@ -107,23 +107,17 @@ class Matcher:
             except Overflow:
                 # Too ambiguous for the LR run: the Earley chart from here on.
                 state = self._state = self._earley(self.text)
-        text = self.text + chunk
-        if isinstance(state, EarleyRun):
-            if state.feed(chunk):
-                return True
-        elif self._acceptor.recognizer().run(text).alive_at_end:
+        if state.feed(chunk):
             return True
+        text = self.text + chunk
         mismatch = self._acceptor.mismatch(text)
         at = max(len(self.text), min(mismatch.offset, len(text) - 1))
         self._stop(chunk, at - len(self.text), mismatch.expected)
         return False
 
-    def _earley(self, text: str) -> EarleyRun | None:
-        """The incremental Earley chart after ``text`` (None: TagDispatch, re-run instead)."""
-        grammar = self._acceptor.recognizer().g
-        if not supports(grammar):
-            return None
-        run = EarleyRun(grammar)
+    def _earley(self, text: str) -> EarleyRun:
+        """The incremental Earley chart after ``text``."""
+        run = EarleyRun(self._acceptor.recognizer().g)
         run.feed(text)
         return run
 
@@ -165,10 +159,8 @@ class Matcher:
                 self._complete = self._automaton.accepting(state)
             elif isinstance(state, LRRun):
                 self._complete = state.complete()
-            elif isinstance(state, EarleyRun):
-                self._complete = state.accepted
             else:
-                self._complete = self._acceptor.recognizer().run(self.text).accepted
+                self._complete = state.accepted
         return self._complete
 
     def expected(self) -> list[str]:

@@ -46,7 +46,10 @@ class CharClass:
     def contains(self, char: str) -> bool:
         cp = ord(char)
         inside = any(lo <= cp <= hi for lo, hi in self.ranges)
-        return inside != self.negated
+        if self.negated:
+            # A complement leaves the UTF-16 surrogates out (see charclass.complement).
+            return not inside and not 0xD800 <= cp <= 0xDFFF
+        return inside
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ the two scanners of ``TagDispatch`` (free text, and free text up to a tag).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from wafer_grammar.ebnf.automaton import Automaton
@@ -84,6 +84,11 @@ class Dispatch:
     excludes: tuple[str, ...]
     loop: bool
 
+    @property
+    def longest(self) -> int:
+        """The length of the longest tag or excluded string (0: none)."""
+        return max(map(len, self.tags + self.excludes), default=0)
+
     def first_hit(self, text: str, i: int) -> tuple[int, str] | None:
         """The earliest end ``p`` of a tag or excluded string starting at or after ``i``,
         and the longest such word ending there (XGrammar prefers the longest tag)."""
@@ -112,9 +117,11 @@ class FreeTerm(Term):
     dispatch: Dispatch
 
     def ends(self, text: str, i: int) -> Iterable[int]:
-        hit = self.dispatch.first_hit(text, i)
-        stop = len(text) + 1 if hit is None else hit[0]
-        return range(i, stop)
+        return self.ends_given(self.dispatch.first_hit(text, i), i, len(text))
+
+    def ends_given(self, hit: tuple[int, str] | None, i: int, n: int) -> Sequence[int]:
+        """The ends from ``i`` in a text of length ``n`` whose first hit from ``i`` is ``hit``."""
+        return range(i, n + 1 if hit is None else hit[0])
 
     def describe(self) -> str:
         return "free text"
@@ -128,7 +135,10 @@ class TagTerm(Term):
     tag: str
 
     def ends(self, text: str, i: int) -> Iterable[int]:
-        hit = self.dispatch.first_hit(text, i)
+        return self.ends_given(self.dispatch.first_hit(text, i), i, len(text))
+
+    def ends_given(self, hit: tuple[int, str] | None, i: int, n: int) -> Sequence[int]:
+        """As for :class:`FreeTerm`: the hit's end, when the word there is this tag."""
         if hit is not None and hit[1] == self.tag and self.tag in self.dispatch.tags:
             return (hit[0],)
         return ()
