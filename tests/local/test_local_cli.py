@@ -10,7 +10,9 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
+import pytest
 from local_support import MODEL, Reply, call
 
 from wafer_grammar.cli.serve_cmd import register
@@ -107,3 +109,61 @@ def test_serve_drains_on_sigterm(tmp_path: Path) -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_capacity_and_timeout_flags_reach_the_server(monkeypatch: Any) -> None:
+    import wafer_grammar.local.server as server_module
+    from wafer_grammar.cli.exits import CommandError
+    from wafer_grammar.cli.serve_cmd import serve_command
+
+    seen: dict[str, Any] = {}
+
+    class Capture:
+        def __init__(self, **kwargs: Any) -> None:
+            seen.update(kwargs)
+
+        def bind(self) -> None:
+            raise OSError("stopped here by the test")
+
+    monkeypatch.setattr(server_module, "LocalServer", Capture)
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    flags = ["--max-batch", "2", "--max-queued", "5", "--prefix-cache-tokens", "0"]
+    flags += ["--idle-timeout", "7.5", "--write-timeout", "3"]
+    with pytest.raises(CommandError, match="stopped here by the test"):
+        serve_command(parser.parse_args(["serve", "--port", "0", *flags]))
+    config = seen["config"]
+    assert (config.max_batch, config.max_queued, config.prefix_cache_tokens) == (2, 5, 0)
+    assert (config.max_n, config.threads) == (8, None)  # unset flags keep the defaults
+    assert (seen["idle_timeout"], seen["write_timeout"]) == (7.5, 3.0)
+    assert "header_timeout" not in seen and "body_timeout" not in seen
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--max-batch", "0"],
+            "wafer-grammar: --max-batch must be an integer of at least 1, not 0",
+        ),
+        (
+            ["--max-queued", "0"],
+            "wafer-grammar: --max-queued must be an integer of at least 1, not 0",
+        ),
+        (
+            ["--prefix-cache-tokens", "-1"],
+            "wafer-grammar: --prefix-cache-tokens must be an integer of at least 0, not -1",
+        ),
+        (["--body-timeout", "0"], "wafer-grammar: the body timeout must be positive, not 0.0"),
+    ],
+)
+def test_bad_capacity_flags_are_reported_before_the_model_loads(
+    flags: list[str], message: str
+) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER, "serve", "--port", "0", *flags],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (out.returncode, out.stderr.strip()) == (2, message)

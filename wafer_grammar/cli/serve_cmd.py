@@ -59,8 +59,63 @@ def register(subparsers: argparse._SubParsersAction[Any]) -> None:
         metavar="SECONDS",
         help="on shutdown, let running requests finish this long (default 30)",
     )
+    limits = serve.add_argument_group("capacity and timeouts")
+    defaults = _defaults()
+    for name, help_text in _ENGINE_FLAGS.items():
+        shown = defaults[name]
+        limits.add_argument(
+            "--" + name.replace("_", "-"),
+            type=int,
+            metavar="N",
+            help=help_text + (f" (default {shown})" if shown is not None else ""),
+        )
+    for keyword, (field_name, help_text) in _TIMEOUT_FLAGS.items():
+        limits.add_argument(
+            "--" + keyword.replace("_", "-"),
+            type=float,
+            metavar="SECONDS",
+            help=f"{help_text} (default {defaults[field_name]:g})",
+        )
     serve.add_argument("-q", "--quiet", action="store_true", help="do not log each request")
     serve.set_defaults(func=serve_command)
+
+
+#: EngineConfig fields that have a flag (``--max-batch`` ...), with their help.
+_ENGINE_FLAGS = {
+    "max_batch": "sequences (choices of all running requests) decoded together",
+    "max_queued": "requests waiting for a place in the batch before 429",
+    "max_n": "the largest n a request may ask for",
+    "max_model_len": "context window (prompt plus output tokens) per request",
+    "prefix_cache_tokens": "prompt tokens whose KV states are kept for reuse (0: off)",
+    "threads": "torch intra-op threads (default: one per core)",
+}
+#: LocalServer's timeout keywords (each a flag), with the Timeouts field and help.
+_TIMEOUT_FLAGS = {
+    "idle_timeout": ("idle", "a kept-alive connection waiting for its next request"),
+    "header_timeout": ("headers", "the request line and headers, from their first byte"),
+    "body_timeout": ("body", "the whole body, from the end of the headers"),
+    "write_timeout": ("write", "each write to a client that does not read"),
+}
+
+
+def _defaults() -> dict[str, Any]:
+    """The engine's and the connection's defaults, for the help text (cheap: no model)."""
+    from dataclasses import fields
+
+    from wafer_grammar.local.connection import Timeouts
+    from wafer_grammar.local.engine_config import EngineConfig
+
+    out: dict[str, Any] = {f.name: f.default for f in fields(EngineConfig)}
+    out.update({f.name: f.default for f in fields(Timeouts)})
+    return out
+
+
+def _name_the_flag(message: str) -> str:
+    """EngineConfig names its field first ("max_batch must be ..."): say the flag instead."""
+    name = message.split(" ", 1)[0]
+    return (
+        "--" + name.replace("_", "-") + message[len(name) :] if name in _ENGINE_FLAGS else message
+    )
 
 
 def serve_command(args: argparse.Namespace) -> int:
@@ -82,11 +137,15 @@ def serve_command(args: argparse.Namespace) -> int:
             api_key=api_key,
             faults=faults,
             test_control=args.enable_test_control,
-            config=EngineConfig(model_path=args.model_path),
+            config=EngineConfig(
+                model_path=args.model_path,
+                **{k: getattr(args, k) for k in _ENGINE_FLAGS if getattr(args, k) is not None},
+            ),
+            **{k: getattr(args, k) for k in _TIMEOUT_FLAGS if getattr(args, k) is not None},
         )
         server.bind()
     except (OSError, ValueError, WaferGrammarError) as exc:
-        raise CommandError(str(exc)) from exc
+        raise CommandError(_name_the_flag(str(exc))) from exc
     # stop() waits for serve_forever to return, so it runs in a thread of its own.
     stopper = threading.Thread(target=server.stop, kwargs={"grace": args.grace})
 

