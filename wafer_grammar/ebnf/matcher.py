@@ -46,7 +46,6 @@ class Matcher:
         self._chunks: list[str] = []
         self._length = 0  # characters of the viable prefix read so far
         self._failed = False
-        self._complete: bool | None = None
         self._expected_at_failure: list[str] = []
         self._offending = ""  # the character that left the language ("": end of text)
 
@@ -60,7 +59,6 @@ class Matcher:
                 if state.feed(chunk):  # the common case, kept short: a stream calls it often
                     self._chunks.append(chunk)
                     self._length += len(chunk)
-                    self._complete = None
                     return True
             except Overflow:  # too ambiguous for the LR run: the Earley chart from here on
                 self._state = self._earley(self.text)
@@ -68,7 +66,6 @@ class Matcher:
             return False
         if not chunk:
             return True
-        self._complete = None
         if self._step(chunk):
             self._chunks.append(chunk)
             self._length += len(chunk)
@@ -152,16 +149,13 @@ class Matcher:
         """Whether the text so far is a member (False once failed)."""
         if self._failed:
             return False
-        if self._complete is None:
-            state = self._state
-            if isinstance(state, frozenset):
-                assert self._automaton is not None
-                self._complete = self._automaton.accepting(state)
-            elif isinstance(state, LRRun):
-                self._complete = state.complete()
-            else:
-                self._complete = state.accepted
-        return self._complete
+        state = self._state
+        if isinstance(state, frozenset):
+            assert self._automaton is not None
+            return self._automaton.accepting(state)
+        if isinstance(state, LRRun):
+            return state.complete()
+        return state.accepted
 
     def expected(self) -> list[str]:
         """What may come next (at the failure, once failed), as :class:`OutputMismatch` lists it."""
