@@ -56,6 +56,14 @@ def test_extract_prints_the_value(
     value = json.loads(capsys.readouterr().out)
     assert set(value) == {"city"}
 
+    # --stream: the same stdout; the views on stderr, one JSON line each, growing.
+    assert run(server_env, "extract", "--stream", "--schema", str(schema), "I live in Oslo.") == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == value
+    views = [json.loads(line) for line in err.splitlines()[1:]]  # after the backend line
+    assert views and all(isinstance(v, dict) for v in views)
+    assert views[-1]["city"] == value["city"][: len(views[-1]["city"])]
+
 
 @pytest.mark.parametrize(
     ("args", "message"),

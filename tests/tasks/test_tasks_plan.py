@@ -116,10 +116,12 @@ def test_calibration_divides_out_the_content_free_prior(
     raw = classify("It works.", labels, model=local_server.model, client=client)
     cal = classify("It works.", labels, model=local_server.model, client=client, calibrate=True)
     assert cal.prior is not None and set(cal.prior) == set(labels)
-    # Two runs of the same requests: equal up to the summation order of batched passes.
+    # Two runs of the same requests: equal up to float32 noise, since a prompt's KV
+    # may come from the prefix cache or a fresh, differently batched prefill (seen:
+    # 1.4e-6 apart), which depends on the requests that ran before.
     expected = calibrated(raw, cal.prior).probabilities
-    assert cal.probabilities == pytest.approx(expected, abs=1e-6)
+    assert cal.probabilities == pytest.approx(expected, abs=1e-4)
     weights = {label: raw.probabilities[label] / cal.prior[label] for label in labels}
     total = sum(weights.values())
     for label in labels:
-        assert abs(cal.probabilities[label] - weights[label] / total) < 1e-6
+        assert abs(cal.probabilities[label] - weights[label] / total) < 1e-4

@@ -157,7 +157,7 @@ def render_classification(found: Any, *, orders: int) -> list[str]:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from wafer_grammar.tasks.api_sync import extract_full
+    from wafer_grammar.tasks.api_sync import extract_full, extract_stream
     from wafer_grammar.tasks.backend import open_client
 
     schema = _schema(args.schema)
@@ -165,14 +165,21 @@ def cmd_extract(args: argparse.Namespace) -> int:
     _preflight(args)
     with open_client(args.base_url) as (client, backend):
         print(backend.describe(), file=sys.stderr)
-        found = extract_full(
-            args.text,
-            schema,
-            model=_model(args, backend),
-            client=client,
-            instructions=args.instructions,
-            max_tokens=args.max_tokens,
-        )
+        request: dict[str, Any] = {
+            "model": _model(args, backend),
+            "client": client,
+            "instructions": args.instructions,
+            "max_tokens": args.max_tokens,
+        }
+        if args.stream:
+            # The views go to stderr, one JSON line each: stdout is as without --stream.
+            for update in extract_stream(args.text, schema, **request):
+                if update.extraction is None:
+                    print(json.dumps(update.value, ensure_ascii=False), file=sys.stderr, flush=True)
+                else:
+                    found = update.extraction
+        else:
+            found = extract_full(args.text, schema, **request)
     if args.json:
         print(json.dumps(found.to_dict(), ensure_ascii=False))
     else:
@@ -299,6 +306,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     _extract_options(p)
     _common(p)
     p.add_argument("--json", action="store_true", help="print value, usage and cost as JSON")
+    p.add_argument(
+        "--stream",
+        action="store_true",
+        help="show the value so far on stderr as it arrives, one JSON line per change",
+    )
     p.add_argument("text")
     p.set_defaults(func=cmd_extract)
 
