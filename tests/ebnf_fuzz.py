@@ -283,6 +283,35 @@ def _sample(rng: random.Random, ast: GrammarAST, budget: int = 60) -> str | None
     return "".join(out)
 
 
+def tag_dispatch_grammars(count: int, seed: int) -> list[str]:
+    """TagDispatch grammars with overlapping tags ("<x>", "<xy>", "x>", "<"), excluded
+    strings and both loop settings: what a stream cut inside a tag must get right."""
+    rng, out = random.Random(seed), []
+    tags = ["<x>", "<xy>", "<y>", "x>", "<"]
+    bodies = ['"a"', '[a-c]+ "</>"', '"b"? "!"', 'n "."', '""']
+    while len(out) < count:
+        chosen = rng.sample(tags, rng.randint(1, 3))
+        calls = ", ".join(f'("{t}", n{k})' for k, t in enumerate(chosen))
+        extra = ""
+        if rng.random() < 0.5:
+            excluded = rng.sample(["</>", "ab", "q"], 2)
+            extra += ", excludes=(" + ", ".join(f'"{e}"' for e in excluded) + ")"
+        if rng.random() < 0.4:
+            extra += ", loop_after_dispatch=false"
+        head = rng.choice(["", '"s" ', "[a-c] "])
+        rules = [f"root ::= {head}TagDispatch({calls}{extra})"]
+        rules += [f"n{k} ::= {rng.choice(bodies)}" for k in range(len(chosen))]
+        rules.append("n ::= [ab]")
+        out.append("\n".join(rules))
+    return out
+
+
+def tag_dispatch_texts(rng: random.Random, count: int) -> list[str]:
+    """Texts for :func:`tag_dispatch_grammars`: tags, parts of tags and body pieces."""
+    pieces = ["<x>", "<xy>", "<y>", "x>", "<", "a", "b", "c", "</>", "ab", "q", "!", ".", "s"]
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 8))) for _ in range(count)]
+
+
 def strings_for(rng: random.Random, grammar: Grammar, text: str) -> list[str]:
     """Members (random derivations), their edits, and random text over the grammar's letters."""
     alphabet = sorted({c for c in text if c.isprintable()} | set("abc ,\n"))

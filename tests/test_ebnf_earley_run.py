@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from ebnf_fuzz import _Gen, strings_for
+from ebnf_fuzz import _Gen, strings_for, tag_dispatch_grammars, tag_dispatch_texts
 
 from wafer_grammar import Grammar, GrammarError
 from wafer_grammar.ebnf.earley_run import EarleyRun
@@ -62,38 +62,12 @@ def test_the_matcher_uses_the_chart_for_lazy_rules() -> None:
     assert isinstance(Matcher(grammar._acceptor)._state, EarleyRun)
 
 
-def _dispatch_grammars() -> list[str]:
-    rng, out = random.Random(21), []
-    tags = ["<x>", "<xy>", "<y>", "x>", "<"]
-    bodies = ['"a"', '[a-c]+ "</>"', '"b"? "!"', 'n "."', '""']
-    while len(out) < 40:
-        chosen = rng.sample(tags, rng.randint(1, 3))
-        calls = ", ".join(f'("{t}", n{k})' for k, t in enumerate(chosen))
-        extra = ""
-        if rng.random() < 0.5:
-            extra += (
-                ", excludes=("
-                + ", ".join(f'"{e}"' for e in rng.sample(["</>", "ab", "q"], 2))
-                + ")"
-            )
-        if rng.random() < 0.4:
-            extra += ", loop_after_dispatch=false"
-        head = rng.choice(["", '"s" ', "[a-c] "])
-        rules = [f"root ::= {head}TagDispatch({calls}{extra})"]
-        rules += [f"n{k} ::= {rng.choice(bodies)}" for k in range(len(chosen))]
-        rules.append("n ::= [ab]")
-        out.append("\n".join(rules))
-    return out
-
-
-@pytest.mark.parametrize("text", _dispatch_grammars(), ids=lambda x: "")
+@pytest.mark.parametrize("text", tag_dispatch_grammars(40, 21), ids=lambda x: "")
 def test_tag_dispatch_resumes_across_chunks_as_the_recognizer_judges(text: str) -> None:
     grammar = Grammar.from_ebnf(text)
     rec = grammar._acceptor.recognizer()
     rng = random.Random(text)
-    pieces = ["<x>", "<xy>", "<y>", "x>", "<", "a", "b", "c", "</>", "ab", "q", "!", ".", "s"]
-    for _ in range(25):
-        s = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+    for s in tag_dispatch_texts(rng, 25):
         run, fed = EarleyRun(rec.g), ""
         while len(fed) < len(s):
             chunk = s[len(fed) : len(fed) + rng.randint(1, 4)]  # chunks cut tags apart
@@ -115,9 +89,9 @@ def test_a_tag_dispatch_stream_is_read_once() -> None:
     for i in range(0, len(text), 3):
         assert m.feed(text[i : i + 3])
     assert m.is_complete
-    # One chart position per character read, and each resumed scan keeps a bounded window.
+    # One chart position per character read; a resumed scan keeps a node, not the text.
     assert m._state.n == len(text)
-    assert all(len(scan.window) < len("<call>") for scan in m._state.pending)
+    assert m._state.pending and all(scan.node >= 0 for scan in m._state.pending)
     assert not m.feed("<call>1")
     mismatch = m.mismatch()
     assert mismatch is not None and mismatch.offset == len(text) + len("<call>")

@@ -13,7 +13,7 @@ import random
 from collections.abc import Iterator
 
 import pytest
-from ebnf_fuzz import Oracle, strings_for
+from ebnf_fuzz import Oracle, strings_for, tag_dispatch_grammars, tag_dispatch_texts
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -130,3 +130,10 @@ def test_json_streams_like_xgrammar() -> None:
         i = rng.randrange(len(doc))
         strings.append(doc[:i] + rng.choice('{}[]",:.-eE1 \\tnul') + doc[i + 1 :])
     _check(grammar, strings, rng)
+
+
+@pytest.mark.parametrize("text", tag_dispatch_grammars(24, 33), ids=lambda x: "")
+def test_tag_dispatch_streams_like_xgrammar(text: str) -> None:
+    # The Earley chart resumes tag scans across chunks: cuts inside a tag must not matter.
+    rnd = random.Random(text)
+    _check(Grammar.from_ebnf(text), sorted(set(tag_dispatch_texts(rnd, 20))), rnd)

@@ -8,11 +8,8 @@ still alive, a class with no character yet) is kept as a *pending scan* with
 its progress, resumed on the next chunk instead of re-read. Viability at the
 end is the recognizer's own test over the kept chart.
 
-TagDispatch's scanners resume too: free text (or free text up to a tag) keeps
-only the last characters a tag or excluded string could still straddle, since
-the first occurrence of one ends the scan and every occurrence is searched
-for from the scan's start on; an occurrence that ends inside the text read so
-far never changes when more text comes, so the ends found so far stay right.
+TagDispatch's scanners resume too: a pending one keeps its node of the tags'
+automaton (:class:`~wafer_grammar.ebnf.terms.Dispatch`).
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ class _Scan:
     items: list[Item] = field(default_factory=list)
     got: int = 0  # a literal: characters matched so far
     state: frozenset[int] = frozenset()  # an automaton: its states at the end
-    window: str = ""  # TagDispatch: the text's last characters a word may straddle
+    node: int = 0  # TagDispatch: the node of the tags' automaton at the end
 
 
 class EarleyRun:
@@ -98,9 +95,7 @@ class EarleyRun:
             ends = self._auto(term, scan, chunk, 0, base)
         else:
             assert isinstance(term, (FreeTerm, TagTerm))
-            # The window's text comes before the chunk: its positions end at base.
-            ends = self._dispatch(term, scan, scan.window + chunk, base - len(scan.window))
-            ends = [e for e in ends if e > base]  # those up to base were added before
+            ends = self._dispatch(term, scan, chunk, 0, base)
         for e in ends:
             for pid, dot, origin in scan.items:
                 self._add((pid, dot + 1, origin), e)
@@ -119,16 +114,15 @@ class EarleyRun:
         self.pending.append(scan)
         return ends
 
-    def _dispatch(self, term: FreeTerm | TagTerm, scan: _Scan, text: str, at: int) -> list[int]:
-        """``term``'s ends in ``text``, the scan's unread rest (from position ``at``);
-        pending again, with the window, while no tag or excluded string has ended."""
-        found = term.dispatch.first_hit(text, 0)
-        hit = None if found is None else (at + found[0], found[1])
-        if hit is None:
-            keep = term.dispatch.longest - 1
-            scan.window = text[max(0, len(text) - keep) :] if keep > 0 else ""
+    def _dispatch(
+        self, term: FreeTerm | TagTerm, scan: _Scan, chunk: str, k: int, base: int
+    ) -> list[int]:
+        """Run ``term``'s automaton from ``scan.node`` over ``chunk[k:]``: its ends;
+        pending again while it can go on."""
+        ends, scan.node = term.resume(chunk, k, scan.node)
+        if scan.node >= 0:
             self.pending.append(scan)
-        return list(term.ends_given(hit, at, self.n))
+        return [base + e for e in ends]
 
     def _scan(self, term: Term, j: int, chunk: str, base: int) -> tuple[list[int], _Scan | None]:
         """Where ``term`` ends from ``j`` in the text so far; its pending scan, if any."""
@@ -151,9 +145,9 @@ class EarleyRun:
             return [], scan
         if isinstance(term, (FreeTerm, TagTerm)):
             scan = _Scan(j, term)
-            before = len(self.pending)
-            ends = self._dispatch(term, scan, chunk[k:], j)
-            return ends, (scan if len(self.pending) > before else None)
+            ends = [j] if isinstance(term, FreeTerm) else []  # free text may be empty
+            ends += self._dispatch(term, scan, chunk, k, base)
+            return ends, (scan if scan.node >= 0 else None)
         assert isinstance(term, AutoTerm)
         scan = _Scan(j, term, state=term.automaton.start)
         ends = [j] if term.automaton.accepting(scan.state) else []

@@ -7,7 +7,7 @@ the two scanners of ``TagDispatch`` (free text, and free text up to a tag).
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from wafer_grammar.ebnf.automaton import Automaton
@@ -78,50 +78,100 @@ class AutoTerm(Term):
 
 @dataclass(eq=False)
 class Dispatch:
-    """One ``TagDispatch`` call: its tags, excluded strings and looping."""
+    """One ``TagDispatch`` call: its tags, excluded strings and looping, and the
+    automaton XGrammar reads its free text with.
+
+    The automaton is Aho-Corasick's over the tags and excluded strings, read as
+    XGrammar 0.2.8 reads it (pinned against its matcher): a node *is* a word only
+    when its path is that word (a word that is merely a suffix of the path, as
+    ``x>`` in ``<x>``, is not seen); free text may stop at any node that is not a
+    word; at a tag's node the tag may be dispatched, and the text may also go on
+    along the node's children (``<`` then ``<x>``) but not past it otherwise; an
+    excluded string's node only goes on along its children. From any other node
+    a character without a child follows failure links as usual.
+    """
 
     tags: tuple[str, ...]
     excludes: tuple[str, ...]
     loop: bool
+    children: list[dict[str, int]] = field(init=False, repr=False)
+    fail: list[int] = field(init=False, repr=False)
+    #: Per node: the tag its path spells ("" for none; an excluded string is not a tag).
+    tag_at: list[str] = field(init=False, repr=False)
+    word: list[bool] = field(init=False, repr=False)  # the path is a tag or excluded string
+    _moves: list[dict[str, int]] = field(init=False, repr=False)
 
-    @property
-    def longest(self) -> int:
-        """The length of the longest tag or excluded string (0: none)."""
-        return max(map(len, self.tags + self.excludes), default=0)
+    def __post_init__(self) -> None:
+        self.children, self.tag_at, self.word = [{}], [""], [False]
+        for text in self.tags + self.excludes:
+            node = 0
+            for ch in text:
+                nxt = self.children[node].get(ch)
+                if nxt is None:
+                    nxt = self.children[node][ch] = len(self.children)
+                    self.children.append({})
+                    self.tag_at.append("")
+                    self.word.append(False)
+                node = nxt
+            self.word[node] = True
+            if text in self.tags:
+                self.tag_at[node] = text
+        # Failure links, breadth first: the longest proper suffix of a node's path in the trie.
+        self.fail = [0] * len(self.children)
+        queue = list(self.children[0].values())
+        for node in queue:
+            for ch, child in self.children[node].items():
+                self.fail[child] = 0 if node == 0 else self._goto(self.fail[node], ch)
+                queue.append(child)
+        self._moves = [{} for _ in self.children]
 
-    def first_hit(self, text: str, i: int) -> tuple[int, str] | None:
-        """The earliest end ``p`` of a tag or excluded string starting at or after ``i``,
-        and the longest such word ending there (XGrammar prefers the longest tag)."""
-        best: int | None = None
-        for word in self.tags + self.excludes:
-            at = text.find(word, i)
-            if at >= 0 and (best is None or at + len(word) < best):
-                best = at + len(word)
-        if best is None:
-            return None
-        word = max(
-            (
-                w
-                for w in self.tags + self.excludes
-                if best - len(w) >= i and text.endswith(w, 0, best)
-            ),
-            key=len,
-        )
-        return best, word
+    def _goto(self, node: int, ch: str) -> int:
+        """Aho-Corasick's completed goto: a child, else the failure chain's, else the root."""
+        while True:
+            found = self.children[node].get(ch)
+            if found is not None:
+                return found
+            if node == 0:
+                return 0
+            node = self.fail[node]
+
+    def step(self, node: int, ch: str) -> int:
+        """The node after ``ch`` (-1: the text cannot go on as free text here)."""
+        moves = self._moves[node]
+        found = moves.get(ch)
+        if found is None:
+            child = self.children[node].get(ch)
+            if child is not None:
+                found = child
+            elif self.word[node]:
+                found = -1  # a tag must be dispatched here, an excluded string ends it all
+            else:
+                found = self._goto(self.fail[node], ch) if node else self._goto(0, ch)
+            moves[ch] = found
+        return found
 
 
 @dataclass(eq=False)
 class FreeTerm(Term):
-    """TagDispatch free text: any run containing no tag and no excluded string."""
+    """TagDispatch free text: it may stop wherever the automaton is not on a word."""
 
     dispatch: Dispatch
 
     def ends(self, text: str, i: int) -> Iterable[int]:
-        return self.ends_given(self.dispatch.first_hit(text, i), i, len(text))
+        return [i, *self.resume(text, i, 0)[0]]
 
-    def ends_given(self, hit: tuple[int, str] | None, i: int, n: int) -> Sequence[int]:
-        """The ends from ``i`` in a text of length ``n`` whose first hit from ``i`` is ``hit``."""
-        return range(i, n + 1 if hit is None else hit[0])
+    def resume(self, text: str, i: int, node: int) -> tuple[list[int], int]:
+        """Read ``text[i:]`` from automaton ``node``: where the free text may stop
+        (after at least one character), and the node at the end (-1: stopped)."""
+        d, ends = self.dispatch, list[int]()
+        step, word = d.step, d.word
+        for p in range(i, len(text)):
+            node = step(node, text[p])
+            if node < 0:
+                return ends, -1
+            if not word[node]:
+                ends.append(p + 1)
+        return ends, node
 
     def describe(self) -> str:
         return "free text"
@@ -129,19 +179,25 @@ class FreeTerm(Term):
 
 @dataclass(eq=False)
 class TagTerm(Term):
-    """Free text followed by the first tag occurrence, when that tag is ``tag``."""
+    """Free text followed by the tag ``tag``, dispatched where the automaton reaches it."""
 
     dispatch: Dispatch
     tag: str
 
     def ends(self, text: str, i: int) -> Iterable[int]:
-        return self.ends_given(self.dispatch.first_hit(text, i), i, len(text))
+        return self.resume(text, i, 0)[0]
 
-    def ends_given(self, hit: tuple[int, str] | None, i: int, n: int) -> Sequence[int]:
-        """As for :class:`FreeTerm`: the hit's end, when the word there is this tag."""
-        if hit is not None and hit[1] == self.tag and self.tag in self.dispatch.tags:
-            return (hit[0],)
-        return ()
+    def resume(self, text: str, i: int, node: int) -> tuple[list[int], int]:
+        """As :meth:`FreeTerm.resume`: where this tag may be dispatched."""
+        d, ends = self.dispatch, list[int]()
+        step, tag_at, tag = d.step, d.tag_at, self.tag
+        for p in range(i, len(text)):
+            node = step(node, text[p])
+            if node < 0:
+                return ends, -1
+            if tag_at[node] == tag:
+                ends.append(p + 1)
+        return ends, node
 
     def describe(self) -> str:
         return render_string(self.tag)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from wafer_grammar.ebnf.analysis import recursive_rules
 from wafer_grammar.ebnf.desugar import check_text_judgeable, desugar
-from wafer_grammar.ebnf.recognizer import Dispatch
+from wafer_grammar.ebnf.recognizer import Dispatch, FreeTerm, TagTerm
 from wafer_grammar.ebnf.regex import positive_ranges
 from wafer_grammar.ebnf.syntax import (
     CharClass,
@@ -112,18 +112,13 @@ class DispatchPlan:
     dispatch: Dispatch
 
     def clean_free(self, text: str) -> str:
-        """``text`` cut before the first tag or excluded string it contains."""
-        cut = len(text)
-        for word in self.dispatch.tags + self.dispatch.excludes:
-            at = text.find(word)
-            if at >= 0:
-                cut = min(cut, at)
-        return text[:cut]
+        """The longest start of ``text`` that free text may be (no tag, no excluded string)."""
+        return text[: max(FreeTerm(self.dispatch).ends(text, 0))]
 
     def tag_ok(self, free: str, tag: str) -> bool:
-        """Whether ``free + tag`` dispatches on exactly ``tag`` at its end."""
-        hit = self.dispatch.first_hit(free + tag, 0)
-        return hit is not None and hit == (len(free) + len(tag), tag)
+        """Whether ``free + tag`` may dispatch ``tag`` at its end."""
+        text = free + tag
+        return len(text) in TagTerm(self.dispatch, tag).ends(text, 0)
 
 
 def dispatch_plan(call: MacroCall, productive: dict[str, str | None]) -> DispatchPlan:
