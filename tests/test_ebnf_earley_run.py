@@ -35,20 +35,24 @@ def _grammars(count: int, seed: int) -> list[tuple[str, Grammar]]:
 @pytest.mark.parametrize(("text", "grammar"), _grammars(120, 14), ids=lambda x: "")
 def test_chunked_chart_agrees_with_the_recognizer(text: str, grammar: Grammar) -> None:
     rng = random.Random(text)
-    rec = grammar._acceptor.recognizer()
     for s in strings_for(rng, grammar, text):
-        run, fed = EarleyRun(rec.g), ""
-        while len(fed) < len(s):
-            chunk = s[len(fed) : len(fed) + rng.randint(1, 3)]
-            fed += chunk
-            alive = run.feed(chunk)
-            chart = rec.run(fed)
-            assert (run.accepted, alive) == (chart.accepted, chart.alive_at_end), (text, fed)
-            if not alive:
-                break
-        if not s:
-            chart = rec.run("")
-            assert (run.accepted, run.alive) == (chart.accepted, chart.alive_at_end), text
+        _agrees_chunk_by_chunk(grammar, s, rng, longest=3)
+
+
+def _agrees_chunk_by_chunk(grammar: Grammar, s: str, rng: random.Random, longest: int) -> None:
+    """Feed ``s`` in random chunks: after each, the chart's verdicts are the recognizer's."""
+    rec = grammar._acceptor.recognizer()
+    run, fed = EarleyRun(rec.g), ""
+    chart = rec.run("")
+    assert (run.accepted, run.alive) == (chart.accepted, chart.alive_at_end), grammar.source
+    while len(fed) < len(s):
+        chunk = s[len(fed) : len(fed) + rng.randint(1, longest)]
+        fed += chunk
+        alive = run.feed(chunk)
+        chart = rec.run(fed)
+        assert (run.accepted, alive) == (chart.accepted, chart.alive_at_end), (grammar.source, fed)
+        if not alive:
+            break
 
 
 def test_the_matcher_uses_the_chart_for_lazy_rules() -> None:
@@ -64,19 +68,9 @@ def test_the_matcher_uses_the_chart_for_lazy_rules() -> None:
 
 @pytest.mark.parametrize("text", tag_dispatch_grammars(40, 21), ids=lambda x: "")
 def test_tag_dispatch_resumes_across_chunks_as_the_recognizer_judges(text: str) -> None:
-    grammar = Grammar.from_ebnf(text)
-    rec = grammar._acceptor.recognizer()
-    rng = random.Random(text)
+    grammar, rng = Grammar.from_ebnf(text), random.Random(text)
     for s in tag_dispatch_texts(rng, 25):
-        run, fed = EarleyRun(rec.g), ""
-        while len(fed) < len(s):
-            chunk = s[len(fed) : len(fed) + rng.randint(1, 4)]  # chunks cut tags apart
-            fed += chunk
-            alive = run.feed(chunk)
-            chart = rec.run(fed)
-            assert (run.accepted, alive) == (chart.accepted, chart.alive_at_end), (text, fed)
-            if not alive:
-                break
+        _agrees_chunk_by_chunk(grammar, s, rng, longest=4)  # chunks cut tags apart
 
 
 def test_a_tag_dispatch_stream_is_read_once() -> None:
