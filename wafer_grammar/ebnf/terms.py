@@ -76,6 +76,10 @@ class AutoTerm(Term):
         return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
+#: Characters whose move is remembered per node of a TagDispatch automaton.
+MOVES_PER_NODE = 4096
+
+
 @dataclass(eq=False)
 class Dispatch:
     """One ``TagDispatch`` call: its tags, excluded strings and looping, and the
@@ -146,8 +150,9 @@ class Dispatch:
             elif self.word[node]:
                 found = -1  # a tag must be dispatched here, an excluded string ends it all
             else:
-                found = self._goto(self.fail[node], ch) if node else self._goto(0, ch)
-            moves[ch] = found
+                found = self._goto(self.fail[node], ch)  # the root fails to itself
+            if len(moves) < MOVES_PER_NODE:  # free text may use any of 1.1M code points
+                moves[ch] = found
         return found
 
 
