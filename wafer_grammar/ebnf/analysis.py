@@ -79,14 +79,24 @@ def _macro_nullable(call: MacroCall) -> bool:
 
 def rule_references(ast: GrammarAST) -> dict[str, list[str]]:
     """Each rule's referenced names (body, lookahead and macro targets), first use first."""
-    out: dict[str, list[str]] = {}
-    for rule in ast.rules:
-        names = references(rule.body)
-        if rule.lookahead is not None:
-            names += references(rule.lookahead)
-        out.setdefault(rule.name, [])
-        out[rule.name] += [n for n in dict.fromkeys(names) if n not in out[rule.name]]
-    return out
+    found: dict[str, list[str]] | None = ast.derived.get("rule_references")
+    if found is None:
+        found = ast.derived["rule_references"] = {}
+        for rule in ast.rules:
+            names = references(rule.body)
+            if rule.lookahead is not None:
+                names += references(rule.lookahead)
+            found.setdefault(rule.name, [])
+            found[rule.name] += [n for n in dict.fromkeys(names) if n not in found[rule.name]]
+    return {name: list(refs) for name, refs in found.items()}  # callers may change theirs
+
+
+def rule_components(ast: GrammarAST) -> list[list[str]]:
+    """:func:`strongly_connected_components` of :func:`rule_references`, dependencies first."""
+    found: list[list[str]] | None = ast.derived.get("rule_components")
+    if found is None:
+        found = ast.derived["rule_components"] = strongly_connected_components(rule_references(ast))
+    return [list(component) for component in found]
 
 
 def reachable_rules(ast: GrammarAST, start: str | None = None) -> set[str]:
@@ -196,7 +206,7 @@ def least_rules(ast: GrammarAST, holds: Callable[[Rule, set[str]], bool]) -> set
     rules = ast.rule_map()
     found: set[str] = set()
     graph = rule_references(ast)
-    for component in strongly_connected_components(graph):
+    for component in rule_components(ast):
         members = [ast_rule for name in component if (ast_rule := rules.get(name)) is not None]
         changed = True
         while changed:
@@ -292,7 +302,7 @@ def min_lengths(ast: GrammarAST) -> dict[str, int | None]:
     # Components come dependencies first, so each is settled before any rule that
     # uses it; inside a (recursive) component, Bellman-Ford style rounds: a
     # shortest derivation never nests a rule in itself, values only go down.
-    for component in strongly_connected_components(rule_references(ast)):
+    for component in rule_components(ast):
         members = [rules[name] for name in component if name in rules]
         if not members:
             continue

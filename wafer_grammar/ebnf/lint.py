@@ -41,8 +41,8 @@ from wafer_grammar.ebnf.analysis import (
     nullable_rules,
     reachable_rules,
     recursive_rules,
+    rule_components,
     rule_references,
-    strongly_connected_components,
 )
 from wafer_grammar.ebnf.charclass import class_size, is_whitespace_class
 from wafer_grammar.ebnf.dead_ends import dead_ends
@@ -357,7 +357,7 @@ def _whitespace_rules(ast: GrammarAST) -> set[str]:
     """Rules that match only whitespace; a cycle adds nothing its other alternatives do not."""
     rules = ast.rule_map()
     found: set[str] = set()
-    for component in strongly_connected_components(rule_references(ast)):
+    for component in rule_components(ast):
         candidates = {name for name in component if name in rules}
         while candidates:  # the greatest set consistent with itself
             assumed = found | candidates

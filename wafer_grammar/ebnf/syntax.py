@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeVar, Union
+from typing import Any, NamedTuple, TypeVar, Union
 
 
 class Span(NamedTuple):
@@ -177,6 +177,11 @@ class GrammarAST:
 
     rules: tuple[Rule, ...]
     root: str = "root"
+    #: Values derived from the (immutable) rules, kept by :mod:`.analysis` so that
+    #: lint's many analyses compute each once; never compared, never copied.
+    derived: dict[str, Any] = field(
+        init=False, default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def rule_map(self) -> dict[str, Rule]:
         return {rule.name: rule for rule in self.rules}
