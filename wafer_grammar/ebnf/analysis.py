@@ -21,7 +21,8 @@ What the answers mean where the dialect goes beyond plain EBNF:
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections import abc
+from collections.abc import Callable, Iterable, Mapping
 
 from wafer_grammar.ebnf.charclass import class_size
 from wafer_grammar.ebnf.syntax import (
@@ -77,8 +78,12 @@ def _macro_nullable(call: MacroCall) -> bool:
 # --------------------------------------------------------------------------- graph
 
 
-def rule_references(ast: GrammarAST) -> dict[str, list[str]]:
-    """Each rule's referenced names (body, lookahead and macro targets), first use first."""
+def rule_references(ast: GrammarAST) -> Mapping[str, abc.Sequence[str]]:
+    """Each rule's referenced names (body, lookahead and macro targets), first use first.
+
+    Computed once per grammar and kept on the (immutable) AST: every analysis
+    shares it, so it is read only.
+    """
     found: dict[str, list[str]] | None = ast.derived.get("rule_references")
     if found is None:
         found = ast.derived["rule_references"] = {}
@@ -88,15 +93,15 @@ def rule_references(ast: GrammarAST) -> dict[str, list[str]]:
                 names += references(rule.lookahead)
             found.setdefault(rule.name, [])
             found[rule.name] += [n for n in dict.fromkeys(names) if n not in found[rule.name]]
-    return {name: list(refs) for name, refs in found.items()}  # callers may change theirs
+    return found
 
 
-def rule_components(ast: GrammarAST) -> list[list[str]]:
-    """:func:`strongly_connected_components` of :func:`rule_references`, dependencies first."""
+def rule_components(ast: GrammarAST) -> abc.Sequence[abc.Sequence[str]]:
+    """:func:`strongly_connected_components` of :func:`rule_references`, kept the same way."""
     found: list[list[str]] | None = ast.derived.get("rule_components")
     if found is None:
         found = ast.derived["rule_components"] = strongly_connected_components(rule_references(ast))
-    return [list(component) for component in found]
+    return found
 
 
 def reachable_rules(ast: GrammarAST, start: str | None = None) -> set[str]:
@@ -115,7 +120,7 @@ def reachable_rules(ast: GrammarAST, start: str | None = None) -> set[str]:
     return seen
 
 
-def strongly_connected_components(graph: dict[str, list[str]]) -> list[list[str]]:
+def strongly_connected_components(graph: Mapping[str, Iterable[str]]) -> list[list[str]]:
     """Tarjan's SCCs of ``graph`` (edges to unknown nodes ignored).
 
     Components come dependencies first (a component only points at earlier ones);
@@ -167,7 +172,7 @@ def recursive_rules(ast: GrammarAST) -> set[str]:
     """Rules that can refer back to themselves, directly or through others."""
     graph = rule_references(ast)
     out: set[str] = set()
-    for comp in strongly_connected_components(graph):
+    for comp in rule_components(ast):
         if len(comp) > 1 or comp[0] in graph[comp[0]]:
             out.update(comp)
     return out
