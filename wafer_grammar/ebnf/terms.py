@@ -100,13 +100,14 @@ class Dispatch:
     loop: bool
     children: list[dict[str, int]] = field(init=False, repr=False)
     fail: list[int] = field(init=False, repr=False)
-    #: Per node: the tag its path spells ("" for none; an excluded string is not a tag).
-    tag_at: list[str] = field(init=False, repr=False)
     word: list[bool] = field(init=False, repr=False)  # the path is a tag or excluded string
+    #: Per node, where a match may end: free text (key None) off the words, a tag at its own.
+    ends_at: dict[str | None, list[bool]] = field(init=False, repr=False)
     _moves: list[dict[str, int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.children, self.tag_at, self.word = [{}], [""], [False]
+        self.children, self.word = [{}], [False]
+        tag_nodes: dict[str, int] = {}
         for text in self.tags + self.excludes:
             node = 0
             for ch in text:
@@ -114,12 +115,14 @@ class Dispatch:
                 if nxt is None:
                     nxt = self.children[node][ch] = len(self.children)
                     self.children.append({})
-                    self.tag_at.append("")
                     self.word.append(False)
                 node = nxt
             self.word[node] = True
             if text in self.tags:
-                self.tag_at[node] = text
+                tag_nodes[text] = node
+        self.ends_at = {None: [not w for w in self.word]}
+        for tag, at in tag_nodes.items():
+            self.ends_at[tag] = [node == at for node in range(len(self.word))]
         # Failure links, breadth first: the longest proper suffix of a node's path in the trie.
         self.fail = [0] * len(self.children)
         queue = list(self.children[0].values())
@@ -155,6 +158,19 @@ class Dispatch:
                 moves[ch] = found
         return found
 
+    def read(self, text: str, i: int, node: int, tag: str | None) -> tuple[list[int], int]:
+        """Read ``text[i:]`` from ``node``: where free text may stop (``tag`` None) or
+        ``tag`` may be dispatched, after at least one character, and the node at the
+        end (-1: the text cannot go on)."""
+        ends, step, marks = list[int](), self.step, self.ends_at[tag]
+        for p in range(i, len(text)):
+            node = step(node, text[p])
+            if node < 0:
+                return ends, -1
+            if marks[node]:
+                ends.append(p + 1)
+        return ends, node
+
 
 @dataclass(eq=False)
 class FreeTerm(Term):
@@ -166,17 +182,8 @@ class FreeTerm(Term):
         return [i, *self.resume(text, i, 0)[0]]
 
     def resume(self, text: str, i: int, node: int) -> tuple[list[int], int]:
-        """Read ``text[i:]`` from automaton ``node``: where the free text may stop
-        (after at least one character), and the node at the end (-1: stopped)."""
-        d, ends = self.dispatch, list[int]()
-        step, word = d.step, d.word
-        for p in range(i, len(text)):
-            node = step(node, text[p])
-            if node < 0:
-                return ends, -1
-            if not word[node]:
-                ends.append(p + 1)
-        return ends, node
+        """:meth:`Dispatch.read` for free text."""
+        return self.dispatch.read(text, i, node, None)
 
     def describe(self) -> str:
         return "free text"
@@ -193,16 +200,8 @@ class TagTerm(Term):
         return self.resume(text, i, 0)[0]
 
     def resume(self, text: str, i: int, node: int) -> tuple[list[int], int]:
-        """As :meth:`FreeTerm.resume`: where this tag may be dispatched."""
-        d, ends = self.dispatch, list[int]()
-        step, tag_at, tag = d.step, d.tag_at, self.tag
-        for p in range(i, len(text)):
-            node = step(node, text[p])
-            if node < 0:
-                return ends, -1
-            if tag_at[node] == tag:
-                ends.append(p + 1)
-        return ends, node
+        """:meth:`Dispatch.read` for this tag."""
+        return self.dispatch.read(text, i, node, self.tag)
 
     def describe(self) -> str:
         return render_string(self.tag)
