@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wafer_grammar.decoding.distribution import LabelDistribution
 from wafer_grammar.decoding.partial import astream_texts
-from wafer_grammar.errors import PricingUnavailable, TruncatedOutput
+from wafer_grammar.errors import PricingUnavailable
 from wafer_grammar.tasks.classification import Classification, classification_steps
 from wafer_grammar.tasks.concurrency import amap_limited
 from wafer_grammar.tasks.extraction import (
     DEFAULT_MAX_TOKENS,
+    RETRY,
     Extraction,
     budgets,
-    decode_extraction,
+    decode_attempt,
     extraction_options,
     extraction_request,
     extraction_steps,
@@ -330,11 +331,8 @@ async def aextract_stream(
                 if update is not None:
                     yield update
             answers.append(await stream.final())
-        try:
-            value = decode_extraction(answers[-1], target)
-        except TruncatedOutput:
-            if len(answers) == 2:
-                raise
+        value = decode_attempt(answers, target)
+        if value is RETRY:
             views.retry()
             continue
         costs = await arun_steps(price_all(answers), client)

@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from wafer_grammar.decoding.distribution import LabelDistribution
 from wafer_grammar.decoding.partial import stream_texts
-from wafer_grammar.errors import PricingUnavailable, TruncatedOutput
+from wafer_grammar.errors import PricingUnavailable
 from wafer_grammar.tasks.classification import Classification, classification_steps
 from wafer_grammar.tasks.concurrency import map_limited
 from wafer_grammar.tasks.extraction import (
     DEFAULT_MAX_TOKENS,
+    RETRY,
     Extraction,
     budgets,
-    decode_extraction,
+    decode_attempt,
     extraction_options,
     extraction_request,
     extraction_steps,
@@ -326,11 +327,8 @@ def extract_stream(
                 if update is not None:
                     yield update
             answers.append(stream.final())
-        try:
-            value = decode_extraction(answers[-1], target)
-        except TruncatedOutput:
-            if len(answers) == 2:
-                raise
+        value = decode_attempt(answers, target)
+        if value is RETRY:
             views.retry()
             continue
         costs = run_steps(price_all(answers), client)

@@ -9,7 +9,7 @@ second truncation is reported as :class:`TruncatedOutput`.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +72,7 @@ def extraction_options(target: Target, max_tokens: int) -> dict[str, Any]:
     return {"grammar": target.grammar, "max_tokens": max_tokens, "temperature": 0}
 
 
-def decode_extraction(answer: Completion, target: Target) -> Any:
+def _decode(answer: Completion, target: Target) -> Any:
     """The answer's value, validated by every layer (grammar, JSON, schema or model)."""
     from wafer_grammar.decoding import decode
 
@@ -112,6 +112,24 @@ def budgets(max_tokens: int) -> tuple[int, int]:
     return max_tokens, max_tokens * RETRY_FACTOR
 
 
+#: What :func:`decode_attempt` gives for a truncated answer that gets a retry.
+RETRY = object()
+
+
+def decode_attempt(answers: Sequence[Completion], target: Target) -> Any:
+    """The last answer's value, or :data:`RETRY` when it was truncated and a budget is left.
+
+    Raises:
+        TruncatedOutput: the answer to the last budget was truncated too.
+    """
+    try:
+        return _decode(answers[-1], target)
+    except TruncatedOutput:
+        if len(answers) == len(budgets(1)):
+            raise
+        return RETRY
+
+
 def extraction_request(
     text: str,
     schema_or_model: Any,
@@ -145,11 +163,8 @@ def extraction_steps(
     answers: list[Completion] = []
     for budget in budgets(max_tokens):
         answers.append((yield Complete(model, ids, extraction_options(target, budget))))
-        try:
-            value = decode_extraction(answers[-1], target)
-        except TruncatedOutput:
-            if len(answers) == 2:
-                raise
+        value = decode_attempt(answers, target)
+        if value is RETRY:
             continue
         costs = yield from price_all(answers)
         return Extraction(value, tuple(answers), tuple(costs))
